@@ -1,0 +1,106 @@
+// The minitrain command line: parse arguments, run the job, report errors
+// plainly with a non-zero exit.
+#include <CLI/CLI.hpp>
+#include <c10/util/Exception.h>
+
+#include <iostream>
+
+#include "job_runner.hpp"
+#include "minitrain/error.hpp"
+#include "minitrain/log.hpp"
+#include "minitrain/runtime_info.hpp"
+
+namespace {
+
+constexpr int kExitFailure = 1;
+constexpr int kExitConfigError = 2;
+
+// "--a.b" "value" pairs become "--a.b=value"; "--a.b=value" stays as it is.
+std::vector<std::string> overrides_from(const std::vector<std::string>& extras, std::vector<std::string>& unknown) {
+  std::vector<std::string> overrides;
+  for (std::size_t i = 0; i < extras.size(); ++i) {
+    const std::string& arg = extras[i];
+    if (arg.rfind("--", 0) != 0 || arg.size() < 3) {
+      unknown.push_back(arg);
+    } else if (arg.find('=') != std::string::npos) {
+      overrides.push_back(arg);
+    } else if (i + 1 < extras.size() && extras[i + 1].rfind("--", 0) != 0) {
+      overrides.push_back(arg + "=" + extras[i + 1]);
+      ++i;
+    } else {
+      unknown.push_back(arg);
+    }
+  }
+  return overrides;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  minitrain::log::setup();
+
+  CLI::App app{"minitrain: training and inference on LibTorch with plugin callbacks"};
+  app.require_subcommand(0, 1);
+  bool show_version = false;
+  app.add_flag("--version", show_version, "print versions, threads and the BLAS in use");
+
+  minitrain::cli::JobRequest request;
+  std::string config;
+  auto add_job_command = [&](const char* name, const char* help) {
+    CLI::App* sub = app.add_subcommand(name, help);
+    sub->add_option("-c,--config", config, "the job file (YAML)")->required();
+    sub->add_flag("--print-config", request.print_config, "print the resolved job, defaults included, and exit");
+    sub->allow_extras();
+    sub->footer("Any job value can be overridden: --trainer.max_epochs=3, "
+                "--trainer.callbacks[0].init_args.output_dir=out");
+    return sub;
+  };
+  CLI::App* fit = add_job_command("fit", "train the model of a job file");
+  CLI::App* predict = add_job_command("predict", "run predict_step over a job's data and feed the callbacks");
+  CLI::App* plugins = app.add_subcommand("plugins", "list every plugin found, with its version and parameters");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  try {
+    if (show_version) {
+      std::cout << minitrain::runtime_summary() << "\n";
+      return 0;
+    }
+    if (plugins->parsed()) {
+      minitrain::cli::list_plugins();
+      return 0;
+    }
+    CLI::App* job = fit->parsed() ? fit : predict->parsed() ? predict : nullptr;
+    if (!job) {
+      std::cout << app.help();
+      return kExitConfigError;
+    }
+    std::vector<std::string> unknown;
+    request.stage = job == fit ? minitrain::Stage::fit : minitrain::Stage::predict;
+    request.config = config;
+    request.overrides = overrides_from(job->remaining(), unknown);
+    if (!unknown.empty()) {
+      std::cerr << "minitrain: error: unexpected argument '" << unknown.front()
+                << "'; overrides look like --trainer.max_epochs=3\n";
+      return kExitConfigError;
+    }
+    minitrain::cli::run_job(request);
+    return 0;
+  } catch (const minitrain::ConfigError& e) {
+    std::cerr << e.what() << "\n";
+    return kExitConfigError;
+  } catch (const minitrain::Error& e) {
+    std::cerr << "minitrain: error: " << e.what() << "\n";
+    return kExitFailure;
+  } catch (const c10::Error& e) {
+    std::cerr << "minitrain: error (LibTorch): " << e.what_without_backtrace() << "\n";
+    return kExitFailure;
+  } catch (const std::exception& e) {
+    std::cerr << "minitrain: error: " << e.what() << "\n";
+    return kExitFailure;
+  }
+}

@@ -1,0 +1,58 @@
+#pragma once
+// Datasets, batches and the DataLoader. Every batch knows the dataset index of
+// each of its rows, so callbacks can always map outputs back to samples.
+#include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace minitrain {
+
+struct Batch {
+  std::vector<std::int64_t> indices;         // dataset index of every row
+  std::map<std::string, at::Tensor> fields;  // e.g. input_ids [B, L], attention_mask [B, L]
+
+  std::int64_t size() const { return static_cast<std::int64_t>(indices.size()); }
+  // The field, or an Error listing the fields there are.
+  const at::Tensor& field(const std::string& name) const;
+  Batch to(c10::Device device) const;
+};
+
+class Dataset {
+ public:
+  virtual ~Dataset();
+  virtual std::int64_t size() const = 0;
+  // One batch of the given samples, in that order.
+  virtual Batch get_batch(std::span<const std::int64_t> indices) const = 0;
+};
+
+struct DataLoaderOptions {
+  std::int64_t batch_size = 8;
+  bool shuffle = false;
+  bool drop_last = false;
+  std::uint64_t seed = 0;  // shuffle order is a function of (seed, epoch) alone
+};
+
+class DataLoader {
+ public:
+  DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions options);
+
+  // Fixes the sample order for one epoch (reshuffled per epoch when shuffle is on).
+  void set_epoch(std::int64_t epoch);
+  std::int64_t num_batches() const;
+  Batch batch(std::int64_t batch_idx) const;
+  std::span<const std::int64_t> batch_indices(std::int64_t batch_idx) const;
+  const Dataset& dataset() const { return *dataset_; }
+
+ private:
+  std::shared_ptr<const Dataset> dataset_;
+  DataLoaderOptions options_;
+  std::vector<std::int64_t> order_;
+};
+
+}  // namespace minitrain

@@ -1,0 +1,45 @@
+#pragma once
+// The fit and predict loops. The Trainer owns no callbacks: it announces what
+// happens on Events, in Lightning's order, and callbacks listen.
+#include <c10/core/Device.h>
+
+#include <cstdint>
+#include <optional>
+
+#include "minitrain/data.hpp"
+#include "minitrain/events.hpp"
+#include "minitrain/module.hpp"
+
+namespace minitrain {
+
+struct TrainerOptions {
+  std::int64_t max_epochs = 1;
+  std::optional<std::int64_t> limit_train_batches;    // per epoch
+  std::optional<std::int64_t> limit_predict_batches;
+  c10::Device device = c10::Device(c10::kCPU);
+  int global_rank = 0;
+  int world_size = 1;
+};
+
+class Trainer {
+ public:
+  Trainer(TrainerOptions options, Events& events);
+
+  void fit(Module& module, DataLoader& train_loader);
+  void predict(Module& module, DataLoader& predict_loader);
+
+  std::int64_t global_step() const { return global_step_; }
+  const TrainerOptions& options() const { return options_; }
+
+ private:
+  void run_fit(Module& module, DataLoader& loader);
+  void run_predict(Module& module, DataLoader& loader);
+  // Fires the exception event, then lets the exception continue.
+  [[noreturn]] void fail(Stage stage);
+
+  TrainerOptions options_;
+  Events& events_;
+  std::int64_t global_step_ = 0;
+};
+
+}  // namespace minitrain

@@ -1,0 +1,64 @@
+#include "minitrain/checkpoint.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <torch/nn/module.h>
+
+#include <set>
+
+#include "minitrain/error.hpp"
+#include "minitrain/serialization.hpp"
+
+namespace minitrain {
+
+namespace {
+std::map<std::string, at::Tensor> named_state(torch::nn::Module& network) {
+  std::map<std::string, at::Tensor> state;
+  for (const auto& item : network.named_parameters(true)) state[item.key()] = item.value();
+  for (const auto& item : network.named_buffers(true)) state[item.key()] = item.value();
+  return state;
+}
+}  // namespace
+
+void save_weights(torch::nn::Module& network, const std::filesystem::path& path) {
+  c10::Dict<std::string, at::Tensor> dict;
+  for (const auto& [name, tensor] : named_state(network)) dict.insert(name, compact_cpu(tensor));
+  save_pickled(dict, path);
+}
+
+void load_weights(torch::nn::Module& network, const std::filesystem::path& path) {
+  const c10::IValue loaded = load_pickled(path);
+  if (!loaded.isGenericDict())
+    throw DataError(fmt::format("{}: error: expected a dict of name: tensor (a state_dict), got a {}", path.string(), loaded.tagKind()));
+  auto state = named_state(network);
+  std::vector<std::string> unexpected, mismatched, missing;
+  std::set<std::string> seen;
+  for (const auto& entry : loaded.toGenericDict()) {
+    const std::string name = entry.key().isString() ? entry.key().toStringRef() : "?";
+    const auto it = state.find(name);
+    if (it == state.end() || !entry.value().isTensor()) {
+      unexpected.push_back(name);
+      continue;
+    }
+    const at::Tensor& value = entry.value().toTensor();
+    if (value.sizes() != it->second.sizes()) {
+      mismatched.push_back(fmt::format("{} (file {}, model {})", name, value.sizes(), it->second.sizes()));
+      continue;
+    }
+    seen.insert(name);
+  }
+  for (const auto& [name, tensor] : state) {
+    if (!seen.count(name)) missing.push_back(name);
+  }
+  if (!unexpected.empty() || !mismatched.empty() || !missing.empty()) {
+    throw DataError(fmt::format("{}: error: these weights do not fit the model.\n  missing: {}\n  unexpected: {}\n  "
+                                "wrong shape: {}\n  fix: use the ckpt_path written by a fit job with the same model.init_args",
+                                path.string(), missing.empty() ? "none" : fmt::format("{}", fmt::join(missing, ", ")),
+                                unexpected.empty() ? "none" : fmt::format("{}", fmt::join(unexpected, ", ")),
+                                mismatched.empty() ? "none" : fmt::format("{}", fmt::join(mismatched, ", "))));
+  }
+  torch::NoGradGuard no_grad;
+  for (const auto& entry : loaded.toGenericDict()) state.at(entry.key().toStringRef()).copy_(entry.value().toTensor());
+}
+
+}  // namespace minitrain

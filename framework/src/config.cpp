@@ -1,0 +1,404 @@
+#include "minitrain/config.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <fstream>
+#include <regex>
+
+#include "minitrain/protein_encoder.hpp"
+
+namespace minitrain {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr ParamSpec kJobParams[] = {
+    {"seed_everything", ParamType::Int, "null", "seed for weights init, masking and shuffling", nullptr},
+    {"ckpt_path", ParamType::Path, "null", "weights to load before fit or predict", nullptr},
+};
+const std::string kJobSections[] = {"trainer", "model", "data"};
+
+constexpr ParamSpec kTrainerParams[] = {
+    {"max_epochs", ParamType::Int, "1", "epochs to train", nullptr},
+    {"limit_train_batches", ParamType::Int, "null", "train batches per epoch (null: all)", nullptr},
+    {"limit_predict_batches", ParamType::Int, "null", "predict batches (null: all)", nullptr},
+    {"accelerator", ParamType::Enum, "cpu", "where the model runs", "cpu|cuda|auto"},
+    {"default_root_dir", ParamType::Path, "runs", "where fit writes checkpoints/last.pt", nullptr},
+};
+const std::string kTrainerSections[] = {"callbacks"};
+
+constexpr ParamSpec kModelParams[] = {
+    {"class_path", ParamType::Enum, nullptr, "the built-in model", "protein_encoder"},
+};
+const std::string kModelSections[] = {"init_args"};
+
+constexpr ParamSpec kDataParams[] = {
+    {"fasta", ParamType::Path, nullptr, "FASTA file of protein sequences", nullptr},
+    {"max_length", ParamType::Int, "512", "tokens per sequence, <cls> and <eos> included; longer ones are truncated", nullptr},
+    {"padding", ParamType::Enum, "longest", "pad each batch to its longest sequence or to max_length", "longest|max_length"},
+    {"batch_size", ParamType::Int, "8", "samples per batch", nullptr},
+    {"shuffle", ParamType::Bool, "false", "reshuffle the samples every epoch (seeded)", nullptr},
+    {"drop_last", ParamType::Bool, "false", "drop a last incomplete batch", nullptr},
+};
+
+std::vector<std::string> split_choices(const char* choices) {
+  std::vector<std::string> out;
+  std::string current;
+  for (const char* c = choices; c && *c; ++c) {
+    if (*c == '|') {
+      out.push_back(current);
+      current.clear();
+    } else {
+      current += *c;
+    }
+  }
+  out.push_back(current);
+  return out;
+}
+
+std::string describe(const YAML::Node& node) {
+  if (node.IsNull()) return "null";
+  if (node.IsScalar()) return fmt::format("'{}'", node.Scalar());
+  if (node.IsSequence()) return "a list";
+  if (node.IsMap()) return "a mapping";
+  return "nothing";
+}
+
+std::string child_path(const std::string& parent, const std::string& key) {
+  return parent.empty() ? key : parent + "." + key;
+}
+
+// Converts one value to its declared type, or says what was expected.
+std::optional<ParamValue> convert(const YAML::Node& node, const ParamSpec& spec, std::string& problem) {
+  const bool optional = spec.default_value && std::string(spec.default_value) == "null";
+  if (node.IsNull()) {
+    if (optional) return ParamValue{};
+    problem = fmt::format("expected {}, got null", spec.type == ParamType::Enum ? "a value" : to_string(spec.type));
+    return std::nullopt;
+  }
+  switch (spec.type) {
+    case ParamType::Int: {
+      std::int64_t v;
+      if (node.IsScalar() && YAML::convert<std::int64_t>::decode(node, v)) return ParamValue{v};
+      problem = fmt::format("expected an integer, got {}", describe(node));
+      return std::nullopt;
+    }
+    case ParamType::Float: {
+      double v;
+      if (node.IsScalar() && YAML::convert<double>::decode(node, v)) return ParamValue{v};
+      problem = fmt::format("expected a number, got {}", describe(node));
+      return std::nullopt;
+    }
+    case ParamType::Bool: {
+      bool v;
+      if (node.IsScalar() && YAML::convert<bool>::decode(node, v)) return ParamValue{v};
+      problem = fmt::format("expected true or false, got {}", describe(node));
+      return std::nullopt;
+    }
+    case ParamType::String:
+    case ParamType::Path: {
+      if (node.IsScalar() && !node.Scalar().empty()) return ParamValue{node.Scalar()};
+      problem = fmt::format("expected a {}, got {}", to_string(spec.type), describe(node));
+      return std::nullopt;
+    }
+    case ParamType::Enum: {
+      const auto choices = split_choices(spec.choices);
+      if (node.IsScalar() && std::find(choices.begin(), choices.end(), node.Scalar()) != choices.end())
+        return ParamValue{node.Scalar()};
+      problem = fmt::format("expected one of {}, got {}", fmt::join(choices, ", "), describe(node));
+      if (node.IsScalar()) problem += did_you_mean(node.Scalar(), choices);
+      return std::nullopt;
+    }
+    case ParamType::StringIntMap: {
+      if (!node.IsMap()) {
+        problem = fmt::format("expected a mapping of name: integer, got {}", describe(node));
+        return std::nullopt;
+      }
+      StringIntMap out;
+      for (const auto& item : node) {
+        std::int64_t v;
+        if (!item.second.IsScalar() || !YAML::convert<std::int64_t>::decode(item.second, v)) {
+          problem = fmt::format("expected an integer for key '{}', got {}", item.first.Scalar(), describe(item.second));
+          return std::nullopt;
+        }
+        out[item.first.Scalar()] = v;
+      }
+      return ParamValue{out};
+    }
+  }
+  problem = "unsupported parameter type";
+  return std::nullopt;
+}
+
+// Splits "trainer.callbacks[0].init_args" into ("trainer"), ("callbacks", 0), ...
+struct PathStep {
+  std::string key;
+  std::optional<std::size_t> index;
+};
+
+std::optional<std::vector<PathStep>> parse_override_path(const std::string& path) {
+  static const std::regex step(R"(^([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?$)");
+  std::vector<PathStep> steps;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    const std::size_t dot = path.find('.', start);
+    const std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    std::smatch m;
+    if (!std::regex_match(part, m, step)) return std::nullopt;
+    PathStep s{m[1].str(), std::nullopt};
+    if (m[2].matched) s.index = std::stoul(m[2].str());
+    steps.push_back(s);
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return steps;
+}
+
+void apply_override(YAML::Node root, const std::string& argument, JobSource& source, Diagnostics& diagnostics) {
+  const SourceLocation where{fmt::format("command line ({})", argument)};
+  std::string text = argument.rfind("--", 0) == 0 ? argument.substr(2) : argument;
+  const std::size_t eq = text.find('=');
+  if (eq == std::string::npos) {
+    diagnostics.error(where, "", "expected --key.path=value, e.g. --trainer.max_epochs=3");
+    return;
+  }
+  const std::string path = text.substr(0, eq);
+  const auto steps = parse_override_path(path);
+  if (!steps) {
+    diagnostics.error(where, "", fmt::format("'{}' is not a key path; write it like trainer.callbacks[0].init_args.output_dir", path));
+    return;
+  }
+  YAML::Node value;
+  try {
+    value = YAML::Load(text.substr(eq + 1));
+  } catch (const YAML::Exception& e) {
+    diagnostics.error(where, path, fmt::format("value is not valid YAML: {}", e.msg));
+    return;
+  }
+  YAML::Node current;
+  current.reset(root);
+  for (std::size_t i = 0; i < steps->size(); ++i) {
+    const PathStep& s = (*steps)[i];
+    const bool last = i + 1 == steps->size();
+    if (current.IsDefined() && !current.IsNull() && !current.IsMap()) {
+      diagnostics.error(where, path, fmt::format("cannot set '{}': its parent is not a mapping", s.key));
+      return;
+    }
+    if (last && !s.index) {
+      current[s.key] = value;
+      break;
+    }
+    YAML::Node next = current[s.key];
+    if (s.index) {
+      if (!next.IsSequence() || *s.index >= next.size()) {
+        diagnostics.error(where, path, fmt::format("'{}' has no item [{}]", s.key, *s.index));
+        return;
+      }
+      if (last) {
+        next[*s.index] = value;
+        break;
+      }
+      YAML::Node item = next[*s.index];
+      current.reset(item);
+    } else {
+      current.reset(next);
+    }
+  }
+  source.add_override(path, argument);
+}
+
+void require_at_least(const PluginArgs& args, const char* name, std::int64_t minimum, const YAML::Node& map,
+                      const std::string& yaml_path, const JobSource& source, Diagnostics& diagnostics) {
+  if (!args.has(name)) return;
+  if (!std::holds_alternative<std::int64_t>(args.values().at(name))) return;
+  const std::int64_t value = args.integer(name);
+  if (value < minimum) {
+    const std::string path = child_path(yaml_path, name);
+    diagnostics.error(source.locate(map[name], path), path, fmt::format("must be at least {}, got {}", minimum, value));
+  }
+}
+
+template <class T>
+std::optional<T> optional_value(const PluginArgs& args, const char* name, T (PluginArgs::*get)(const std::string&) const) {
+  if (!args.has(name)) return std::nullopt;
+  return (args.*get)(name);
+}
+
+YAML::Node section(YAML::Node parent, const std::string& key) {
+  if (!parent[key]) parent[key] = YAML::Node(YAML::NodeType::Map);
+  return parent[key];
+}
+
+void load_callbacks(YAML::Node trainer, const JobSource& source, Diagnostics& diagnostics, TrainerConfig& config) {
+  YAML::Node list = trainer["callbacks"];
+  if (!list || list.IsNull()) {
+    trainer["callbacks"] = YAML::Node(YAML::NodeType::Sequence);
+    return;
+  }
+  if (!list.IsSequence()) {
+    diagnostics.error(source.locate(list, "trainer.callbacks"), "trainer.callbacks",
+                      "expected a list of {plugin: NAME, init_args: {...}}, got " + describe(list));
+    return;
+  }
+  const std::string keys[] = {"plugin", "init_args"};
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    YAML::Node item = list[i];
+    const std::string path = fmt::format("trainer.callbacks[{}]", i);
+    if (!item.IsMap()) {
+      diagnostics.error(source.locate(item, path), path, "expected {plugin: NAME, init_args: {...}}, got " + describe(item));
+      continue;
+    }
+    for (const auto& kv : item) {
+      const std::string key = kv.first.Scalar();
+      if (std::find(std::begin(keys), std::end(keys), key) == std::end(keys))
+        diagnostics.error(source.locate(kv.first, child_path(path, key)), child_path(path, key),
+                          "unknown key" + did_you_mean(key, keys) + "; a callback has plugin and init_args");
+    }
+    const YAML::Node plugin = item["plugin"];
+    if (!plugin || !plugin.IsScalar() || plugin.Scalar().empty()) {
+      diagnostics.error(source.locate(plugin ? plugin : item, path + ".plugin"), path + ".plugin",
+                        "expected a plugin name (see `minitrain plugins`) or a path to a .so");
+      continue;
+    }
+    YAML::Node init_args = item["init_args"];
+    if (init_args && !init_args.IsNull() && !init_args.IsMap()) {
+      diagnostics.error(source.locate(init_args, path + ".init_args"), path + ".init_args",
+                        "expected a mapping of argument: value, got " + describe(init_args));
+      continue;
+    }
+    if (!init_args || init_args.IsNull()) item["init_args"] = YAML::Node(YAML::NodeType::Map);
+    config.callbacks.push_back({plugin.Scalar(), item["init_args"], path, source.locate(plugin, path + ".plugin")});
+  }
+}
+
+}  // namespace
+
+void JobSource::add_override(const std::string& yaml_path, const std::string& argument) {
+  overrides_[yaml_path] = argument;
+}
+
+SourceLocation JobSource::locate(const YAML::Node& node, const std::string& yaml_path) const {
+  for (const auto& [path, argument] : overrides_) {
+    if (yaml_path == path || yaml_path.rfind(path + ".", 0) == 0 || yaml_path.rfind(path + "[", 0) == 0)
+      return {fmt::format("command line ({})", argument)};
+  }
+  const YAML::Mark mark = node.IsDefined() ? node.Mark() : YAML::Mark::null_mark();
+  if (mark.is_null()) return {file_.string()};
+  return {file_.string(), mark.line + 1, mark.column + 1};
+}
+
+PluginArgs validate_params(YAML::Node args, std::span<const ParamSpec> specs, const std::string& yaml_path,
+                           const JobSource& source, Diagnostics& diagnostics,
+                           std::span<const std::string> ignored_keys) {
+  PluginArgs out;
+  if (args.IsDefined() && !args.IsNull() && !args.IsMap()) {
+    diagnostics.error(source.locate(args, yaml_path), yaml_path, "expected a mapping, got " + describe(args));
+    return out;
+  }
+  std::vector<std::string> known;
+  for (const auto& spec : specs) known.emplace_back(spec.name);
+  known.insert(known.end(), ignored_keys.begin(), ignored_keys.end());
+  if (args.IsMap()) {
+    for (const auto& kv : args) {
+      const std::string key = kv.first.Scalar();
+      if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+      const std::string path = child_path(yaml_path, key);
+      const std::string hint = did_you_mean(key, known);
+      diagnostics.error(source.locate(kv.first, path), path,
+                        "unknown key" + (hint.empty() ? fmt::format("; expected one of {}", fmt::join(known, ", ")) : hint));
+    }
+  }
+  for (const auto& spec : specs) {
+    const std::string path = child_path(yaml_path, spec.name);
+    YAML::Node node = args.IsMap() ? args[spec.name] : YAML::Node();
+    if (!node.IsDefined()) {
+      if (!spec.default_value) {
+        diagnostics.error(source.locate(args, yaml_path), path, fmt::format("missing required key ({}: {})", to_string(spec.type), spec.doc));
+        continue;
+      }
+      node = YAML::Load(spec.default_value);
+      args[spec.name] = node;
+    }
+    std::string problem;
+    if (auto value = convert(node, spec, problem)) {
+      out.set(spec.name, std::move(*value));
+    } else {
+      diagnostics.error(source.locate(node, path), path, problem);
+    }
+  }
+  return out;
+}
+
+JobConfig load_job_config(const fs::path& file, const std::vector<std::string>& overrides, Diagnostics& diagnostics) {
+  JobConfig job;
+  job.source = JobSource(file);
+  if (!fs::is_regular_file(file)) {
+    diagnostics.error({file.string()}, "", fs::exists(file) ? "job file is not a regular file"
+                                                             : "job file not found; pass an existing YAML file to --config");
+    return job;
+  }
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(file.string());
+  } catch (const YAML::Exception& e) {
+    diagnostics.error({file.string(), e.mark.line + 1, e.mark.column + 1}, "", "invalid YAML: " + e.msg);
+    return job;
+  }
+  if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  if (!root.IsMap()) {
+    diagnostics.error(job.source.locate(root, ""), "", "a job file is a mapping with trainer, model and data sections");
+    return job;
+  }
+  for (const auto& argument : overrides) apply_override(root, argument, job.source, diagnostics);
+  job.resolved = root;
+
+  const PluginArgs top = validate_params(root, kJobParams, "", job.source, diagnostics, kJobSections);
+  job.seed_everything = optional_value(top, "seed_everything", &PluginArgs::integer);
+  if (top.has("ckpt_path")) job.ckpt_path = top.string("ckpt_path");
+
+  YAML::Node trainer = section(root, "trainer");
+  const PluginArgs t = validate_params(trainer, kTrainerParams, "trainer", job.source, diagnostics, kTrainerSections);
+  if (t.has("max_epochs")) job.trainer.max_epochs = t.integer("max_epochs");
+  job.trainer.limit_train_batches = optional_value(t, "limit_train_batches", &PluginArgs::integer);
+  job.trainer.limit_predict_batches = optional_value(t, "limit_predict_batches", &PluginArgs::integer);
+  if (t.has("accelerator")) job.trainer.accelerator = t.string("accelerator");
+  if (t.has("default_root_dir")) job.trainer.default_root_dir = t.string("default_root_dir");
+  require_at_least(t, "max_epochs", 1, trainer, "trainer", job.source, diagnostics);
+  require_at_least(t, "limit_train_batches", 0, trainer, "trainer", job.source, diagnostics);
+  require_at_least(t, "limit_predict_batches", 0, trainer, "trainer", job.source, diagnostics);
+  if (trainer.IsMap()) load_callbacks(trainer, job.source, diagnostics, job.trainer);
+
+  YAML::Node model = section(root, "model");
+  const PluginArgs m = validate_params(model, kModelParams, "model", job.source, diagnostics, kModelSections);
+  if (m.has("class_path")) {
+    job.model.class_path = m.string("class_path");
+    if (model.IsMap()) {
+      YAML::Node init_args = section(model, "init_args");
+      job.model.init_args = validate_params(init_args, kProteinEncoderParams, "model.init_args", job.source, diagnostics);
+      for (const char* name : {"embed_dim", "num_layers", "num_heads", "ff_dim", "max_positions"})
+        require_at_least(job.model.init_args, name, 1, init_args, "model.init_args", job.source, diagnostics);
+    }
+  }
+
+  YAML::Node data = section(root, "data");
+  const PluginArgs d = validate_params(data, kDataParams, "data", job.source, diagnostics);
+  if (d.has("fasta")) job.data.fasta = d.string("fasta");
+  if (d.has("max_length")) job.data.max_length = d.integer("max_length");
+  if (d.has("padding")) job.data.padding = d.string("padding") == "longest" ? Padding::longest : Padding::max_length;
+  if (d.has("batch_size")) job.data.batch_size = d.integer("batch_size");
+  if (d.has("shuffle")) job.data.shuffle = d.boolean("shuffle");
+  if (d.has("drop_last")) job.data.drop_last = d.boolean("drop_last");
+  require_at_least(d, "max_length", 3, data, "data", job.source, diagnostics);
+  require_at_least(d, "batch_size", 1, data, "data", job.source, diagnostics);
+  return job;
+}
+
+std::string to_yaml(const JobConfig& job) {
+  YAML::Emitter out;
+  out << job.resolved;
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace minitrain

@@ -1,0 +1,123 @@
+#include "minitrain/trainer.hpp"
+
+#include <ATen/ATen.h>
+#include <fmt/format.h>
+#include <torch/csrc/autograd/grad_mode.h>
+#include <torch/nn/module.h>
+#include <torch/optim/optimizer.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "minitrain/error.hpp"
+
+namespace minitrain {
+
+namespace {
+std::int64_t limited(std::int64_t available, const std::optional<std::int64_t>& limit) {
+  return limit ? std::min(available, *limit) : available;
+}
+
+std::string describe(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const c10::Error& e) {
+    return e.what_without_backtrace();
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+}  // namespace
+
+Trainer::Trainer(TrainerOptions options, Events& events) : options_(std::move(options)), events_(events) {}
+
+void Trainer::fail(Stage stage) {
+  const std::exception_ptr error = std::current_exception();
+  try {
+    events_.exception(ExceptionEvent{stage, error, describe(error)});
+  } catch (...) {
+    // A callback failing while handling the failure must not hide the original error.
+  }
+  std::rethrow_exception(error);
+}
+
+void Trainer::fit(Module& module, DataLoader& train_loader) {
+  try {
+    run_fit(module, train_loader);
+  } catch (...) {
+    fail(Stage::fit);
+  }
+}
+
+void Trainer::predict(Module& module, DataLoader& predict_loader) {
+  try {
+    run_predict(module, predict_loader);
+  } catch (...) {
+    fail(Stage::predict);
+  }
+}
+
+void Trainer::run_fit(Module& module, DataLoader& loader) {
+  torch::nn::Module& network = module.network();
+  network.to(options_.device);
+  events_.setup(Setup{Stage::fit, options_.global_rank, options_.world_size});
+  std::unique_ptr<torch::optim::Optimizer> optimizer = module.configure_optimizers();
+  if (!optimizer) throw Error("configure_optimizers returned no optimizer");
+  events_.fit_start(FitStart{options_.max_epochs});
+  std::int64_t epoch = 0;
+  for (; epoch < options_.max_epochs; ++epoch) {
+    loader.set_epoch(epoch);
+    network.train();
+    events_.train_epoch_start(TrainEpochStart{epoch});
+    const std::int64_t num_batches = limited(loader.num_batches(), options_.limit_train_batches);
+    double loss_sum = 0.0;
+    for (std::int64_t batch_idx = 0; batch_idx < num_batches; ++batch_idx) {
+      const auto indices = loader.batch_indices(batch_idx);
+      const Batch batch = loader.batch(batch_idx).to(options_.device);
+      events_.train_batch_start(TrainBatchStart{epoch, batch_idx, 0, indices, batch});
+      optimizer->zero_grad();
+      const at::Tensor loss = module.training_step(batch, batch_idx);
+      if (!loss.defined() || loss.numel() != 1)
+        throw Error(fmt::format("training_step must return a scalar loss (epoch {}, batch {})", epoch, batch_idx));
+      const double value = loss.item<double>();
+      if (!std::isfinite(value))
+        throw Error(fmt::format("the loss is {} at epoch {}, batch {}; lower the learning rate or check the data",
+                                value, epoch, batch_idx));
+      loss.backward();
+      optimizer->step();
+      ++global_step_;
+      loss_sum += value;
+      const at::Tensor detached = loss.detach();
+      events_.train_batch_end(TrainBatchEnd{epoch, batch_idx, 0, global_step_, indices, batch, detached});
+    }
+    events_.train_epoch_end(TrainEpochEnd{epoch, num_batches ? loss_sum / static_cast<double>(num_batches) : std::nan("")});
+  }
+  events_.fit_end(FitEnd{epoch, global_step_});
+  events_.teardown(Teardown{Stage::fit});
+}
+
+void Trainer::run_predict(Module& module, DataLoader& loader) {
+  torch::nn::Module& network = module.network();
+  network.to(options_.device);
+  network.eval();
+  torch::NoGradGuard no_grad;
+  events_.setup(Setup{Stage::predict, options_.global_rank, options_.world_size});
+  events_.predict_start(PredictStart{});
+  loader.set_epoch(0);
+  events_.predict_epoch_start(PredictEpochStart{0});
+  const std::int64_t num_batches = limited(loader.num_batches(), options_.limit_predict_batches);
+  for (std::int64_t batch_idx = 0; batch_idx < num_batches; ++batch_idx) {
+    const auto indices = loader.batch_indices(batch_idx);
+    const Batch batch = loader.batch(batch_idx).to(options_.device);
+    events_.predict_batch_start(PredictBatchStart{batch_idx, 0, indices, batch});
+    const c10::IValue prediction = module.predict_step(batch, batch_idx);
+    events_.predict_batch_end(PredictBatchEnd{batch_idx, 0, indices, batch, prediction});
+  }
+  events_.predict_epoch_end(PredictEpochEnd{0, num_batches});
+  events_.predict_end(PredictEnd{num_batches});
+  events_.teardown(Teardown{Stage::predict});
+}
+
+}  // namespace minitrain
