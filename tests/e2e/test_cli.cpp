@@ -1,0 +1,232 @@
+// End to end: the real `minitrain` binary on real job files; its prediction
+// files are read back by Python's torch.load (tests/e2e/check_predictions.py).
+#include <fmt/format.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <doctest/doctest.h>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kSource = MINITRAIN_SOURCE_DIR;
+const std::string kCli = MINITRAIN_CLI;
+const fs::path kFasta = kSource / "configs" / "data" / "globins45.fa";
+
+struct Result {
+  int exit_code;
+  std::string output;  // stdout and stderr together
+};
+
+// Runs a shell command from the source directory, as the README does.
+Result run(const std::string& command) {
+  const std::string full = fmt::format("cd '{}' && {} 2>&1", kSource.string(), command);
+  FILE* pipe = ::popen(full.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::string output;
+  std::array<char, 4096> buffer;
+  while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) output.append(buffer.data(), n);
+  const int status = ::pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), output};
+}
+
+Result minitrain(const std::string& args) { return run(fmt::format("'{}' {}", kCli, args)); }
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "minitrain_e2e_XXXXXX").string();
+    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+    path_ = pattern;
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  fs::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  fs::path path_;
+};
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void write_text(const fs::path& path, const std::string& text) { std::ofstream(path) << text; }
+
+// A predict job on the shipped data with one prediction_writer; `writer_args`
+// is the init_args block, indented for its place.
+fs::path predict_job(const TempDir& dir, const std::string& writer_args, const std::string& plugin = "prediction_writer") {
+  const fs::path job = dir / "job.yaml";
+  write_text(job, fmt::format(R"(trainer:
+  callbacks:
+    - plugin: {}
+      init_args:
+{}
+model:
+  class_path: protein_encoder
+  init_args: {{embed_dim: 16, num_heads: 2, num_layers: 1, ff_dim: 32}}
+data:
+  fasta: {}
+  batch_size: 16
+)",
+                              plugin, writer_args, kFasta.string()));
+  return job;
+}
+
+std::size_t files_in(const fs::path& dir) {
+  if (!fs::exists(dir)) return 0;
+  return static_cast<std::size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
+}
+
+}  // namespace
+
+TEST_CASE("the shipped jobs run end to end and Python's torch.load reads every file") {
+  TempDir dir;
+  const std::string ckpt = (dir / "fit" / "checkpoints" / "last.pt").string();
+  const Result fit = minitrain(fmt::format("fit --config configs/fit.yaml --trainer.max_epochs=2 --trainer.default_root_dir={}",
+                                           (dir / "fit").string()));
+  INFO(fit.output);
+  REQUIRE(fit.exit_code == 0);
+  CHECK(fit.output.find("epoch 1 done: mean train loss") != std::string::npos);
+  CHECK(fit.output.find("weights saved to " + ckpt) != std::string::npos);
+
+  const std::string weights = fmt::format("--ckpt_path={}", ckpt);
+  const Result batch = minitrain(fmt::format("predict --config configs/predict.yaml {} --trainer.callbacks[0].init_args.output_dir={}",
+                                             weights, (dir / "batch").string()));
+  INFO(batch.output);
+  REQUIRE(batch.exit_code == 0);
+  CHECK(batch.output.find("loaded weights from " + ckpt) != std::string::npos);
+  CHECK(batch.output.find("prediction_writer: wrote 6 file(s) to " + (dir / "batch").string()) != std::string::npos);
+
+  const Result epoch = minitrain(fmt::format("predict --config configs/predict_epoch.yaml {} --trainer.callbacks[0].init_args.output_dir={}",
+                                             weights, (dir / "epoch").string()));
+  INFO(epoch.output);
+  REQUIRE(epoch.exit_code == 0);
+
+  const Result both = minitrain(fmt::format("predict --config configs/predict.yaml {} --trainer.callbacks[0].init_args.output_dir={} "
+                                            "--trainer.callbacks[0].init_args.write_interval=batch_and_epoch",
+                                            weights, (dir / "both").string()));
+  INFO(both.output);
+  REQUIRE(both.exit_code == 0);
+
+  const Result check = run(fmt::format("{} tests/e2e/check_predictions.py --fasta {} --batch-size 8 --max-length 160 "
+                                       "--batch-dir {} --epoch-dir {} --both-dir {}",
+                                       MINITRAIN_PYTHON, kFasta.string(), (dir / "batch").string(),
+                                       (dir / "epoch").string(), (dir / "both").string()));
+  INFO(check.output);
+  CHECK(check.exit_code == 0);
+  CHECK(check.output.find("check_predictions: OK") != std::string::npos);
+
+  // Python also reads the weights as a state_dict-shaped {name: tensor}.
+  const Result weights_check = run(fmt::format(
+      "{} -c \"import torch; w = torch.load('{}'); assert type(w) is dict and len(w) > 10; "
+      "assert all(isinstance(v, torch.Tensor) for v in w.values()); print(w['lm_head.weight'].shape)\"",
+      MINITRAIN_PYTHON, ckpt));
+  INFO(weights_check.output);
+  CHECK(weights_check.exit_code == 0);
+  CHECK(weights_check.output.find("torch.Size([30, 64])") != std::string::npos);
+}
+
+TEST_CASE("plugins, --version and --print-config describe what will run") {
+  const Result plugins = minitrain("plugins");
+  CHECK(plugins.exit_code == 0);
+  CHECK(plugins.output.find("prediction_writer 0.1.0") != std::string::npos);
+  CHECK(plugins.output.find("write_interval") != std::string::npos);
+  CHECK(plugins.output.find("batch|epoch|batch_and_epoch") != std::string::npos);
+
+  const Result version = minitrain("--version");
+  CHECK(version.exit_code == 0);
+  CHECK(version.output.find("LibTorch 1.13") != std::string::npos);
+  CHECK(version.output.find("BLAS ") != std::string::npos);
+
+  const Result printed = minitrain("fit --config configs/fit.yaml --print-config --trainer.max_epochs=9");
+  INFO(printed.output);
+  CHECK(printed.exit_code == 0);
+  CHECK(printed.output.find("max_epochs: 9") != std::string::npos);
+  CHECK(printed.output.find("mask_prob: 0.15") != std::string::npos);  // a default, filled in
+}
+
+TEST_CASE("bad jobs: a clear message, a non-zero exit, and no files written") {
+  TempDir dir;
+  const fs::path out = dir / "out";
+  const std::string job_path = (dir / "job.yaml").string();
+
+  SUBCASE("misspelt key") {
+    predict_job(dir, fmt::format("        output_dir: {}\n        write_intervl: batch", out.string()));
+    const Result r = minitrain("predict --config " + job_path);
+    INFO(r.output);
+    CHECK(r.exit_code == 2);
+    CHECK(r.output.find(job_path + ":6:9: error: trainer.callbacks[0].init_args.write_intervl: unknown key (did you mean write_interval?)") != std::string::npos);
+  }
+  SUBCASE("bad write_interval") {
+    predict_job(dir, fmt::format("        output_dir: {}\n        write_interval: sometimes", out.string()));
+    const Result r = minitrain("predict --config " + job_path);
+    INFO(r.output);
+    CHECK(r.exit_code == 2);
+    CHECK(r.output.find(job_path + ":6:25: error: trainer.callbacks[0].init_args.write_interval: expected one of batch, epoch, batch_and_epoch, got 'sometimes'") != std::string::npos);
+  }
+  SUBCASE("unknown plugin") {
+    predict_job(dir, fmt::format("        output_dir: {}", out.string()), "prediction_writter");
+    const Result r = minitrain("predict --config " + job_path);
+    INFO(r.output);
+    CHECK(r.exit_code == 2);
+    CHECK(r.output.find(job_path + ":3:15: error: trainer.callbacks[0].plugin: plugin 'prediction_writter' not found (did you mean prediction_writer?)") != std::string::npos);
+    CHECK(r.output.find("looked in:") != std::string::npos);
+    CHECK(r.output.find("plugins found there: prediction_writer") != std::string::npos);
+  }
+  SUBCASE("output_dir below a regular file") {
+    write_text(dir / "a_file", "x");
+    predict_job(dir, fmt::format("        output_dir: {}", (dir / "a_file" / "out").string()));
+    const Result r = minitrain("predict --config " + job_path);
+    INFO(r.output);
+    CHECK(r.exit_code == 1);
+    CHECK(r.output.find("output_dir " + (dir / "a_file" / "out").string() + " cannot be written") != std::string::npos);
+    CHECK(read_text(dir / "a_file") == "x");
+  }
+  SUBCASE("output_dir in a place nobody may create directories") {
+    predict_job(dir, "        output_dir: /proc/minitrain_predictions");
+    const Result r = minitrain("predict --config " + job_path);
+    INFO(r.output);
+    CHECK(r.exit_code == 1);
+    CHECK(r.output.find("/proc/minitrain_predictions") != std::string::npos);
+    CHECK_FALSE(fs::exists("/proc/minitrain_predictions"));
+  }
+  SUBCASE("existing predictions without overwrite") {
+    fs::create_directories(out);
+    write_text(out / "predictions__rank_0__batch_0.pt", "an earlier run's file");
+    predict_job(dir, fmt::format("        output_dir: {}", out.string()));
+    const Result r = minitrain("predict --config " + job_path);
+    INFO(r.output);
+    CHECK(r.exit_code == 1);
+    CHECK(r.output.find("already holds 1 prediction file(s), e.g. predictions__rank_0__batch_0.pt") != std::string::npos);
+    CHECK(r.output.find("set overwrite: true") != std::string::npos);
+    CHECK(files_in(out) == 1);
+    CHECK(read_text(out / "predictions__rank_0__batch_0.pt") == "an earlier run's file");
+    return;  // `out` was made by the test itself
+  }
+  SUBCASE("missing ckpt_path file") {
+    predict_job(dir, fmt::format("        output_dir: {}", out.string()));
+    const Result r = minitrain(fmt::format("predict --config {} --ckpt_path={}", job_path, (dir / "none.pt").string()));
+    INFO(r.output);
+    CHECK(r.exit_code == 1);
+    CHECK(r.output.find((dir / "none.pt").string() + ": error: no such file") != std::string::npos);
+  }
+  SUBCASE("unknown command-line override") {
+    predict_job(dir, fmt::format("        output_dir: {}", out.string()));
+    const Result r = minitrain("predict --config " + job_path + " --trainer.max_epoch=2");
+    INFO(r.output);
+    CHECK(r.exit_code == 2);
+    CHECK(r.output.find("command line (--trainer.max_epoch=2): error: trainer.max_epoch: unknown key (did you mean max_epochs?)") != std::string::npos);
+  }
+  CHECK_FALSE(fs::exists(out));
+}

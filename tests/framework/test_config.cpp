@@ -1,0 +1,162 @@
+#include "minitrain/config.hpp"
+#include "minitrain/error.hpp"
+#include "test_support.hpp"
+
+#include "doctest_torch.hpp"
+
+using namespace minitrain;
+using minitrain::testing::TempDir;
+using minitrain::testing::write_file;
+
+namespace {
+
+const char* kGoodJob = R"(seed_everything: 3
+trainer:
+  max_epochs: 2
+  callbacks:
+    - plugin: prediction_writer
+      init_args: {output_dir: out, write_interval: epoch}
+model:
+  class_path: protein_encoder
+  init_args: {embed_dim: 32, num_heads: 4}
+data:
+  fasta: seqs.fa
+  batch_size: 4
+)";
+
+struct Loaded {
+  JobConfig job;
+  Diagnostics diagnostics;
+};
+
+Loaded load(const TempDir& dir, const std::string& text, std::vector<std::string> overrides = {}) {
+  Loaded out;
+  out.job = load_job_config(write_file(dir / "job.yaml", text), overrides, out.diagnostics);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a good job loads into typed values with defaults filled in") {
+  TempDir dir;
+  auto [job, diagnostics] = load(dir, kGoodJob);
+  CHECK_MESSAGE(diagnostics.empty(), diagnostics.format());
+  CHECK(job.seed_everything == 3);
+  CHECK(job.trainer.max_epochs == 2);
+  CHECK_FALSE(job.trainer.limit_train_batches.has_value());
+  CHECK(job.trainer.accelerator == "cpu");
+  REQUIRE(job.trainer.callbacks.size() == 1);
+  CHECK(job.trainer.callbacks[0].plugin == "prediction_writer");
+  CHECK(job.trainer.callbacks[0].init_args["write_interval"].as<std::string>() == "epoch");
+  CHECK(job.trainer.callbacks[0].where.line == 5);
+  CHECK(job.model.class_path == "protein_encoder");
+  CHECK(job.model.init_args.integer("embed_dim") == 32);
+  CHECK(job.model.init_args.integer("num_layers") == 2);  // default
+  CHECK(job.data.fasta == "seqs.fa");
+  CHECK(job.data.batch_size == 4);
+  CHECK(job.data.padding == Padding::longest);
+  const std::string printed = to_yaml(job);
+  CHECK(printed.find("num_layers: 2") != std::string::npos);
+  CHECK(printed.find("shuffle: false") != std::string::npos);
+}
+
+TEST_CASE("every problem is collected with file:line:col and a fix") {
+  TempDir dir;
+  const std::string file = (dir / "job.yaml").string();
+  auto [job, diagnostics] = load(dir, R"(trainer:
+  max_epochs: many
+  max_epocs: 3
+  accelerator: gpu
+model:
+  class_path: protein_encoder
+  init_args: {embed_dimm: 32}
+data:
+  batch_size: 8
+)");
+  const std::string text = diagnostics.format();
+  INFO(text);
+  CHECK(diagnostics.items().size() == 5);
+  CHECK(text.find(file + ":2:15: error: trainer.max_epochs: expected an integer, got 'many'") != std::string::npos);
+  CHECK(text.find(file + ":3:3: error: trainer.max_epocs: unknown key (did you mean max_epochs?)") != std::string::npos);
+  CHECK(text.find(file + ":4:16: error: trainer.accelerator: expected one of cpu, cuda, auto, got 'gpu'") != std::string::npos);
+  CHECK(text.find(file + ":7:15: error: model.init_args.embed_dimm: unknown key (did you mean embed_dim?)") != std::string::npos);
+  CHECK(text.find(file + ":9:3: error: data.fasta: missing required key") != std::string::npos);
+  // In file order.
+  CHECK(text.find(":2:15:") < text.find(":3:3:"));
+  CHECK_THROWS_AS(diagnostics.throw_if_any(), ConfigError);
+}
+
+TEST_CASE("values out of range and wrong shapes are reported") {
+  TempDir dir;
+  auto [job, diagnostics] = load(dir, R"(trainer: {max_epochs: 0, callbacks: {plugin: x}}
+model: {class_path: protein_encoder}
+data: {fasta: a.fa, batch_size: -1, shuffle: maybe}
+)");
+  const std::string text = diagnostics.format();
+  INFO(text);
+  CHECK(text.find("trainer.max_epochs: must be at least 1, got 0") != std::string::npos);
+  CHECK(text.find("trainer.callbacks: expected a list of {plugin: NAME") != std::string::npos);
+  CHECK(text.find("data.batch_size: must be at least 1, got -1") != std::string::npos);
+  CHECK(text.find("data.shuffle: expected true or false, got 'maybe'") != std::string::npos);
+}
+
+TEST_CASE("callback entries are checked") {
+  TempDir dir;
+  auto [job, diagnostics] = load(dir, R"(trainer:
+  callbacks:
+    - plugn: prediction_writer
+    - plugin: prediction_writer
+      init_args: [1, 2]
+model: {class_path: protein_encoder}
+data: {fasta: a.fa}
+)");
+  const std::string text = diagnostics.format();
+  INFO(text);
+  CHECK(text.find(":3:7: error: trainer.callbacks[0].plugn: unknown key (did you mean plugin?)") != std::string::npos);
+  CHECK(text.find("trainer.callbacks[0].plugin: expected a plugin name") != std::string::npos);
+  CHECK(text.find(":5:18: error: trainer.callbacks[1].init_args: expected a mapping") != std::string::npos);
+}
+
+TEST_CASE("YAML syntax errors carry line and column") {
+  TempDir dir;
+  auto [job, diagnostics] = load(dir, "trainer:\n  max_epochs: [1,\n");
+  REQUIRE(diagnostics.items().size() == 1);
+  CHECK(diagnostics.items()[0].where.line == 3);
+  CHECK(diagnostics.format().find("invalid YAML") != std::string::npos);
+}
+
+TEST_CASE("a missing job file is one clear error") {
+  Diagnostics diagnostics;
+  load_job_config("/nonexistent/job.yaml", {}, diagnostics);
+  CHECK(diagnostics.format() == "/nonexistent/job.yaml: error: job file not found; pass an existing YAML file to --config");
+}
+
+TEST_CASE("command-line overrides replace values and are blamed by name") {
+  TempDir dir;
+  SUBCASE("accepted") {
+    auto [job, diagnostics] = load(dir, kGoodJob,
+                                   {"--trainer.max_epochs=7", "--trainer.callbacks[0].init_args.output_dir=elsewhere",
+                                    "--data.shuffle=true", "--trainer.limit_train_batches=3"});
+    CHECK_MESSAGE(diagnostics.empty(), diagnostics.format());
+    CHECK(job.trainer.max_epochs == 7);
+    CHECK(job.trainer.limit_train_batches == 3);
+    CHECK(job.data.shuffle);
+    CHECK(job.trainer.callbacks[0].init_args["output_dir"].as<std::string>() == "elsewhere");
+  }
+  SUBCASE("rejected") {
+    auto [job, diagnostics] = load(dir, kGoodJob, {"--trainer.max_epochs=x", "--data.fasat=b.fa", "--trainer.callbacks[4].plugin=y", "oops"});
+    const std::string text = diagnostics.format();
+    INFO(text);
+    CHECK(text.find("command line (--trainer.max_epochs=x): error: trainer.max_epochs: expected an integer, got 'x'") != std::string::npos);
+    CHECK(text.find("command line (--data.fasat=b.fa): error: data.fasat: unknown key (did you mean fasta?)") != std::string::npos);
+    CHECK(text.find("'callbacks' has no item [4]") != std::string::npos);
+    CHECK(text.find("command line (oops): error: expected --key.path=value") != std::string::npos);
+  }
+}
+
+TEST_CASE("closest_match suggests only plausible misspellings") {
+  const std::vector<std::string> keys{"write_interval", "output_dir", "overwrite"};
+  CHECK(closest_match("write_intervl", keys) == "write_interval");
+  CHECK(closest_match("outptu_dir", keys) == "output_dir");
+  CHECK(closest_match("completely_different", keys).empty());
+}

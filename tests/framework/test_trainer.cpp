@@ -1,0 +1,175 @@
+#include <ATen/ATen.h>
+#include <torch/nn/module.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/optim/sgd.h>
+
+#include <algorithm>
+#include <numeric>
+
+#include "framework/spy_callback.hpp"
+#include "minitrain/error.hpp"
+#include "minitrain/trainer.hpp"
+
+#include "doctest_torch.hpp"
+
+using namespace minitrain;
+using minitrain::testing::SpyCallback;
+
+namespace {
+
+// y = 3x + 1 on N points; index i holds x = i / N.
+class LineDataset : public Dataset {
+ public:
+  explicit LineDataset(std::int64_t n) : n_(n) {}
+  std::int64_t size() const override { return n_; }
+  Batch get_batch(std::span<const std::int64_t> indices) const override {
+    Batch batch;
+    batch.indices.assign(indices.begin(), indices.end());
+    at::Tensor x = at::tensor(std::vector<std::int64_t>(indices.begin(), indices.end()), at::kLong).to(at::kFloat).div(n_).unsqueeze(1);
+    batch.fields["x"] = x;
+    batch.fields["y"] = x * 3 + 1;
+    return batch;
+  }
+
+ private:
+  std::int64_t n_;
+};
+
+class LineModule : public Module {
+ public:
+  LineModule() : linear_(torch::nn::Linear(1, 1)) { holder_->register_module("linear", linear_); }
+  torch::nn::Module& network() override { return *holder_; }
+  at::Tensor training_step(const Batch& batch, std::int64_t batch_idx) override {
+    if (fail_train_at == batch_idx) throw Error("training_step failed on purpose");
+    return (linear_(batch.field("x")) - batch.field("y")).pow(2).mean();
+  }
+  c10::IValue predict_step(const Batch& batch, std::int64_t batch_idx) override {
+    if (fail_predict_at == batch_idx) throw Error("predict_step failed on purpose");
+    return linear_(batch.field("x"));
+  }
+  std::unique_ptr<torch::optim::Optimizer> configure_optimizers() override {
+    return std::make_unique<torch::optim::SGD>(holder_->parameters(), torch::optim::SGDOptions(0.5));
+  }
+  std::int64_t fail_train_at = -1;
+  std::int64_t fail_predict_at = -1;
+
+ private:
+  std::shared_ptr<torch::nn::Module> holder_ = std::make_shared<torch::nn::Module>();
+  torch::nn::Linear linear_;
+};
+
+std::vector<std::string> repeat(std::vector<std::string> block, int times) {
+  std::vector<std::string> out;
+  for (int i = 0; i < times; ++i) out.insert(out.end(), block.begin(), block.end());
+  return out;
+}
+
+std::vector<std::string> concat(std::initializer_list<std::vector<std::string>> parts) {
+  std::vector<std::string> out;
+  for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("fit emits every event in Lightning's order and trains") {
+  auto dataset = std::make_shared<LineDataset>(10);
+  DataLoader loader(dataset, {4, true, false, 7});
+  LineModule module;
+  Events events;
+  SpyCallback spy;
+  spy.connect(events);
+  Trainer trainer({.max_epochs = 2}, events);
+
+  const at::Tensor before = module.training_step(loader.batch(0), 0).detach();
+  trainer.fit(module, loader);
+  const at::Tensor after = module.training_step(loader.batch(0), 0).detach();
+
+  const auto epoch = concat({{"train_epoch_start"}, repeat({"train_batch_start", "train_batch_end"}, 3), {"train_epoch_end"}});
+  CHECK(spy.events == concat({{"setup:fit", "fit_start"}, repeat(epoch, 2), {"fit_end", "teardown:fit"}}));
+  CHECK(trainer.global_step() == 6);
+  CHECK(after.item<double>() < before.item<double>());
+  // Every sample is trained on once per epoch, shuffled or not.
+  std::vector<std::int64_t> seen = spy.trained_indices;
+  std::sort(seen.begin(), seen.end());
+  std::vector<std::int64_t> expected;
+  for (int e = 0; e < 2; ++e)
+    for (std::int64_t i = 0; i < 10; ++i) expected.push_back(i);
+  std::sort(expected.begin(), expected.end());
+  CHECK(seen == expected);
+}
+
+TEST_CASE("limit_train_batches and limit_predict_batches cut the loops") {
+  auto dataset = std::make_shared<LineDataset>(10);
+  DataLoader loader(dataset, {2, false, false, 0});
+  LineModule module;
+  Events events;
+  SpyCallback spy;
+  spy.connect(events);
+  Trainer trainer({.max_epochs = 1, .limit_train_batches = 2, .limit_predict_batches = 3}, events);
+  trainer.fit(module, loader);
+  CHECK(std::count(spy.events.begin(), spy.events.end(), "train_batch_end") == 2);
+  trainer.predict(module, loader);
+  CHECK(std::count(spy.events.begin(), spy.events.end(), "predict_batch_end") == 3);
+  CHECK(spy.predicted_indices == std::vector<std::int64_t>{0, 1, 2, 3, 4, 5});
+}
+
+TEST_CASE("predict emits every event in order and every sample's index once") {
+  auto dataset = std::make_shared<LineDataset>(7);
+  DataLoader loader(dataset, {3, false, false, 0});
+  LineModule module;
+  Events events;
+  SpyCallback spy;
+  spy.connect(events);
+  Trainer trainer({}, events);
+  trainer.predict(module, loader);
+  CHECK(spy.events == concat({{"setup:predict", "predict_start", "predict_epoch_start"},
+                              repeat({"predict_batch_start", "predict_batch_end"}, 3),
+                              {"predict_epoch_end", "predict_end", "teardown:predict"}}));
+  CHECK(spy.predicted_indices == std::vector<std::int64_t>{0, 1, 2, 3, 4, 5, 6});
+}
+
+TEST_CASE("an exception in a step fires the exception event, then propagates") {
+  auto dataset = std::make_shared<LineDataset>(6);
+  DataLoader loader(dataset, {2, false, false, 0});
+  LineModule module;
+  Events events;
+  SpyCallback spy;
+  spy.connect(events);
+  Trainer trainer({}, events);
+
+  SUBCASE("in predict_step") {
+    module.fail_predict_at = 1;
+    CHECK_THROWS_WITH_AS(trainer.predict(module, loader), "predict_step failed on purpose", Error);
+    CHECK(std::count(spy.events.begin(), spy.events.end(), "exception") == 1);
+    CHECK(spy.events.back() == "exception");
+    CHECK(spy.exception_messages == std::vector<std::string>{"predict_step failed on purpose"});
+  }
+  SUBCASE("in training_step") {
+    module.fail_train_at = 2;
+    CHECK_THROWS_AS(trainer.fit(module, loader), Error);
+    CHECK(spy.events.back() == "exception");
+    CHECK(std::count(spy.events.begin(), spy.events.end(), "train_batch_end") == 2);
+  }
+  SUBCASE("in a callback") {
+    boost::signals2::scoped_connection failing =
+        events.predict_batch_end.connect([](const PredictBatchEnd&) { throw Error("callback failed"); });
+    CHECK_THROWS_WITH(trainer.predict(module, loader), "callback failed");
+    CHECK(spy.events.back() == "exception");
+  }
+}
+
+TEST_CASE("a non-finite loss stops fit with a clear error") {
+  class NanModule : public LineModule {
+   public:
+    at::Tensor training_step(const Batch& batch, std::int64_t i) override {
+      return LineModule::training_step(batch, i) * std::numeric_limits<float>::quiet_NaN();
+    }
+  };
+  auto dataset = std::make_shared<LineDataset>(4);
+  DataLoader loader(dataset, {2, false, false, 0});
+  NanModule module;
+  Events events;
+  Trainer trainer({}, events);
+  CHECK_THROWS_WITH(trainer.fit(module, loader), doctest::Contains("the loss is nan at epoch 0, batch 0"));
+}

@@ -1,0 +1,155 @@
+// The PredictionWriter as the CLI uses it: loaded from its .so, checked
+// against its parameter table, driven by the Trainer's events.
+#include <ATen/ATen.h>
+#include <yaml-cpp/yaml.h>
+
+#include "minitrain/config.hpp"
+#include "minitrain/plugin_loader.hpp"
+#include "minitrain/serialization.hpp"
+#include "test_support.hpp"
+
+#include "doctest_torch.hpp"
+
+using namespace minitrain;
+using minitrain::testing::TempDir;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::shared_ptr<Callback> make_writer(const std::string& init_args_yaml) {
+  static const LoadedPlugin plugin = PluginLoader({MINITRAIN_PLUGIN_DIR}).load("prediction_writer");
+  Diagnostics diagnostics;
+  const auto& info = plugin.info();
+  PluginArgs args = validate_params(YAML::Load(init_args_yaml), std::span(info.params, info.num_params), "init_args",
+                                    JobSource("job.yaml"), diagnostics);
+  diagnostics.throw_if_any();
+  return plugin.create(args);
+}
+
+c10::impl::GenericDict prediction(std::int64_t rows, std::int64_t length, float value) {
+  c10::impl::GenericDict d(c10::StringType::get(), c10::AnyType::get());
+  d.insert("embeddings", at::full({rows, 4}, value));
+  d.insert("token_logits", at::full({rows, length, 3}, value));
+  return d;
+}
+
+// Runs a predict epoch over batches of the given (rows, length), emitting the events the Trainer emits.
+void run_predict(Events& events, const std::vector<std::pair<std::int64_t, std::int64_t>>& shapes, int rank = 0) {
+  events.setup(Setup{Stage::predict, rank, 1});
+  events.predict_start(PredictStart{});
+  events.predict_epoch_start(PredictEpochStart{0});
+  std::int64_t next_index = 0;
+  for (std::size_t b = 0; b < shapes.size(); ++b) {
+    Batch batch;
+    for (std::int64_t r = 0; r < shapes[b].first; ++r) batch.indices.push_back(next_index++);
+    const c10::IValue out = prediction(shapes[b].first, shapes[b].second, static_cast<float>(b + 1));
+    events.predict_batch_end(PredictBatchEnd{static_cast<std::int64_t>(b), 0, batch.indices, batch, out});
+  }
+  events.predict_epoch_end(PredictEpochEnd{0, static_cast<std::int64_t>(shapes.size())});
+  events.predict_end(PredictEnd{static_cast<std::int64_t>(shapes.size())});
+  events.teardown(Teardown{Stage::predict});
+}
+
+at::Tensor field(const fs::path& file, const std::string& key) {
+  return load_pickled(file).toGenericDict().at(key).toTensor();
+}
+
+}  // namespace
+
+TEST_CASE("batch interval: one BioNeMo-named file per batch with batch_idx and batch_indices") {
+  TempDir dir;
+  const fs::path out = dir / "preds";
+  Events events;
+  auto writer = make_writer("{output_dir: " + out.string() + "}");
+  writer->connect(events);
+  CHECK(events.predict_epoch_end.num_slots() == 0);  // a batch writer never hears epoch ends
+  run_predict(events, {{2, 5}, {3, 7}}, /*rank=*/1);
+  CHECK(fs::exists(out / "predictions__rank_1__batch_0.pt"));
+  const fs::path second = out / "predictions__rank_1__batch_1.pt";
+  REQUIRE(fs::exists(second));
+  CHECK_FALSE(fs::exists(out / "predictions__rank_1.pt"));
+  const auto dict = load_pickled(second).toGenericDict();
+  CHECK(dict.size() == 4);
+  CHECK(dict.at("token_logits").toTensor().sizes() == at::IntArrayRef({3, 7, 3}));
+  CHECK(at::equal(dict.at("batch_idx").toTensor(), at::tensor({1}, at::kLong)));
+  CHECK(at::equal(dict.at("batch_indices").toTensor(), at::tensor({2, 3, 4}, at::kLong)));
+}
+
+TEST_CASE("epoch interval: one collated file, padded, equal to the batch files") {
+  TempDir dir;
+  Events events;
+  auto writer = make_writer("{output_dir: " + (dir / "p").string() + ", write_interval: batch_and_epoch}");
+  writer->connect(events);
+  run_predict(events, {{2, 5}, {3, 7}, {1, 6}});
+  const fs::path epoch = dir / "p" / "predictions__rank_0.pt";
+  REQUIRE(fs::exists(epoch));
+  const at::Tensor logits = field(epoch, "token_logits");
+  CHECK(logits.sizes() == at::IntArrayRef({6, 7, 3}));
+  CHECK(at::equal(field(epoch, "batch_indices"), at::arange(6, at::kLong)));
+  CHECK(at::equal(field(epoch, "batch_idx"), at::tensor({0, 1, 2}, at::kLong)));
+  // Rows of batch 0 hold its values for 5 positions, zeros after.
+  const at::Tensor batch0 = field(dir / "p" / "predictions__rank_0__batch_0.pt", "token_logits");
+  CHECK(at::equal(logits.slice(0, 0, 2).slice(1, 0, 5), batch0));
+  CHECK(logits.slice(0, 0, 2).slice(1, 5, 7).eq(0).all().item<bool>());
+  CHECK(at::equal(field(epoch, "embeddings").slice(0, 5, 6), field(dir / "p" / "predictions__rank_0__batch_2.pt", "embeddings")));
+}
+
+TEST_CASE("per-key dims from init_args reach the collator") {
+  TempDir dir;
+  Events events;
+  auto writer = make_writer("{output_dir: " + (dir / "p").string() +
+                            ", write_interval: epoch, batch_dim_key_defaults: {token_logits: 1}, seq_dim_key_defaults: {token_logits: 0}}");
+  writer->connect(events);
+  run_predict(events, {{2, 2}, {2, 2}});  // [2, 2, 3] twice: batch along dim 1
+  CHECK(field(dir / "p" / "predictions__rank_0.pt", "token_logits").sizes() == at::IntArrayRef({2, 4, 3}));
+}
+
+TEST_CASE("existing predictions are refused without overwrite and replaced with it") {
+  TempDir dir;
+  const fs::path out = dir / "p";
+  {
+    Events events;
+    auto writer = make_writer("{output_dir: " + out.string() + "}");
+    writer->connect(events);
+    run_predict(events, {{1, 2}, {1, 2}, {1, 2}});
+  }
+  CHECK_THROWS_WITH(make_writer("{output_dir: " + out.string() + "}"),
+                    doctest::Contains("already holds 3 prediction file(s), e.g. predictions__rank_0__batch_0.pt"));
+  Events events;
+  auto writer = make_writer("{output_dir: " + out.string() + ", overwrite: true}");
+  writer->connect(events);
+  run_predict(events, {{1, 2}});
+  // No file from the earlier, longer run is left to mix with this one.
+  CHECK(std::distance(fs::directory_iterator(out), fs::directory_iterator()) == 1);
+}
+
+TEST_CASE("an output_dir that cannot be a directory is refused before anything is written") {
+  TempDir dir;
+  minitrain::testing::write_file(dir / "file", "x");
+  CHECK_THROWS_WITH(make_writer("{output_dir: " + (dir / "file").string() + "}"), doctest::Contains("exists and is not a directory"));
+  CHECK_THROWS_WITH(make_writer("{output_dir: " + (dir / "file" / "sub").string() + "}"), doctest::Contains("cannot be written"));
+}
+
+TEST_CASE("a non-dict prediction is stored under 'prediction'; reserved keys are refused") {
+  TempDir dir;
+  Events events;
+  auto writer = make_writer("{output_dir: " + (dir / "p").string() + "}");
+  writer->connect(events);
+  events.setup(Setup{Stage::predict, 0, 1});
+  Batch batch{{7}, {}};
+  events.predict_batch_end(PredictBatchEnd{0, 0, batch.indices, batch, at::ones({1, 2})});
+  CHECK(at::equal(field(dir / "p" / "predictions__rank_0__batch_0.pt", "prediction"), at::ones({1, 2})));
+  c10::impl::GenericDict clash(c10::StringType::get(), c10::AnyType::get());
+  clash.insert("batch_idx", at::ones({1}));
+  CHECK_THROWS_WITH(events.predict_batch_end(PredictBatchEnd{1, 0, batch.indices, batch, clash}),
+                    doctest::Contains("reserves"));
+}
+
+TEST_CASE("a writer in a fit job writes nothing") {
+  TempDir dir;
+  Events events;
+  auto writer = make_writer("{output_dir: " + (dir / "p").string() + "}");
+  writer->connect(events);
+  events.setup(Setup{Stage::fit, 0, 1});
+  CHECK_FALSE(fs::exists(dir / "p"));
+}
