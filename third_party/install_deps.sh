@@ -14,8 +14,6 @@ packages=(
   libopenblas0-openmp
   # tests: unit framework and Python-side readers of prediction files
   doctest-dev python3-torch
-  # shipped demo data comes from here (tutorial/globins45.fa)
-  hmmer-examples
 )
 
 missing=()

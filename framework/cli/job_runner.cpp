@@ -58,10 +58,11 @@ c10::Device choose_device(const JobConfig& job) {
   if (accelerator == "cpu") return c10::Device(c10::kCPU);
   const bool cuda = torch::cuda::is_available();
   if (accelerator == "cuda" && !cuda) {
-    const YAML::Node node = job.resolved["trainer"]["accelerator"];
-    throw ConfigError(fmt::format("{}: error: trainer.accelerator: cuda was asked for, but this LibTorch sees no CUDA "
-                                  "device.\n  fix: use cpu or auto, or build against a CUDA LibTorch",
-                                  job.source.locate(node, "trainer.accelerator").file));
+    Diagnostics diagnostics;
+    diagnostics.error(job.source.locate(job.resolved["trainer"]["accelerator"], "trainer.accelerator"), "trainer.accelerator",
+                      "cuda was asked for, but this LibTorch sees no CUDA device; use cpu or auto, or build against a "
+                      "CUDA LibTorch");
+    diagnostics.throw_if_any();
   }
   return c10::Device(cuda ? c10::kCUDA : c10::kCPU);
 }

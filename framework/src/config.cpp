@@ -377,8 +377,16 @@ JobConfig load_job_config(const fs::path& file, const std::vector<std::string>& 
     if (model.IsMap()) {
       YAML::Node init_args = section(model, "init_args");
       job.model.init_args = validate_params(init_args, kProteinEncoderParams, "model.init_args", job.source, diagnostics);
+      const std::size_t before = diagnostics.items().size();
       for (const char* name : {"embed_dim", "num_layers", "num_heads", "ff_dim", "max_positions"})
         require_at_least(job.model.init_args, name, 1, init_args, "model.init_args", job.source, diagnostics);
+      if (diagnostics.items().size() == before && job.model.init_args.has("embed_dim") && job.model.init_args.has("num_heads") &&
+          job.model.init_args.has("mask_prob")) {
+        for (const auto& problem : protein_encoder_arg_problems(job.model.init_args)) {
+          const std::string path = "model.init_args." + problem.key;
+          diagnostics.error(job.source.locate(init_args[problem.key], path), path, problem.message);
+        }
+      }
     }
   }
 

@@ -105,14 +105,22 @@ class ProteinEncoder : public Module {
 
 }  // namespace
 
-std::unique_ptr<Module> make_protein_encoder(const PluginArgs& args, std::int64_t vocab_size) {
+std::vector<ArgProblem> protein_encoder_arg_problems(const PluginArgs& args) {
+  std::vector<ArgProblem> problems;
   const std::int64_t embed_dim = args.integer("embed_dim");
   const std::int64_t heads = args.integer("num_heads");
   if (heads < 1 || embed_dim % heads != 0)
-    throw ConfigError(fmt::format("model.init_args.num_heads ({}) must divide model.init_args.embed_dim ({})", heads, embed_dim));
+    problems.push_back({"num_heads", fmt::format("{} does not divide embed_dim ({}); pick a divisor of it", heads, embed_dim)});
   const double mask_prob = args.number("mask_prob");
   if (!(mask_prob > 0.0 && mask_prob <= 1.0))
-    throw ConfigError(fmt::format("model.init_args.mask_prob must be in (0, 1], got {}", mask_prob));
+    problems.push_back({"mask_prob", fmt::format("must be in (0, 1], got {}", mask_prob)});
+  return problems;
+}
+
+std::unique_ptr<Module> make_protein_encoder(const PluginArgs& args, std::int64_t vocab_size) {
+  const auto problems = protein_encoder_arg_problems(args);
+  if (!problems.empty())
+    throw ConfigError(fmt::format("model.init_args.{}: {}", problems.front().key, problems.front().message));
   return std::make_unique<ProteinEncoder>(args, vocab_size);
 }
 

@@ -221,6 +221,13 @@ TEST_CASE("bad jobs: a clear message, a non-zero exit, and no files written") {
     CHECK(r.exit_code == 1);
     CHECK(r.output.find((dir / "none.pt").string() + ": error: no such file") != std::string::npos);
   }
+  SUBCASE("missing FASTA file") {
+    predict_job(dir, fmt::format("        output_dir: {}", out.string()));
+    const Result r = minitrain(fmt::format("predict --config {} --data.fasta={}", job_path, (dir / "none.fa").string()));
+    INFO(r.output);
+    CHECK(r.exit_code == 1);
+    CHECK(r.output.find((dir / "none.fa").string() + ": error: cannot open FASTA file (no such file)") != std::string::npos);
+  }
   SUBCASE("unknown command-line override") {
     predict_job(dir, fmt::format("        output_dir: {}", out.string()));
     const Result r = minitrain("predict --config " + job_path + " --trainer.max_epoch=2");

@@ -160,3 +160,17 @@ TEST_CASE("closest_match suggests only plausible misspellings") {
   CHECK(closest_match("outptu_dir", keys) == "output_dir");
   CHECK(closest_match("completely_different", keys).empty());
 }
+
+TEST_CASE("model arguments that do not fit together are located") {
+  TempDir dir;
+  auto [job, diagnostics] = load(dir, R"(model:
+  class_path: protein_encoder
+  init_args: {embed_dim: 30, num_heads: 4, mask_prob: 0}
+data: {fasta: a.fa}
+)");
+  const std::string text = diagnostics.format();
+  INFO(text);
+  CHECK(diagnostics.items().size() == 2);
+  CHECK(text.find(":3:41: error: model.init_args.num_heads: 4 does not divide embed_dim (30)") != std::string::npos);
+  CHECK(text.find(":3:55: error: model.init_args.mask_prob: must be in (0, 1], got 0") != std::string::npos);
+}

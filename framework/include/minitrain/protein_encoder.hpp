@@ -5,6 +5,8 @@
 //   {"embeddings": [B, D] float (mean over real tokens),
 //    "token_logits": [B, L, V] float, "input_ids": [B, L] int64}.
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "minitrain/module.hpp"
 #include "minitrain/params.hpp"
@@ -24,7 +26,16 @@ inline constexpr ParamSpec kProteinEncoderParams[] = {
     {"weight_decay", ParamType::Float, "0.01", "AdamW weight decay", nullptr},
 };
 
-// Throws ConfigError when the arguments do not fit together.
+struct ArgProblem {
+  std::string key;      // the init_args key to blame
+  std::string message;  // what is wrong and how to fix it
+};
+
+// Arguments that are each well-typed but do not fit together (num_heads must
+// divide embed_dim, mask_prob in (0, 1]); empty when all is well.
+std::vector<ArgProblem> protein_encoder_arg_problems(const PluginArgs& args);
+
+// Throws ConfigError when protein_encoder_arg_problems finds any.
 std::unique_ptr<Module> make_protein_encoder(const PluginArgs& args, std::int64_t vocab_size);
 
 }  // namespace minitrain
