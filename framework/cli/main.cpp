@@ -93,6 +93,9 @@ int main(int argc, char** argv) {
   } catch (const minitrain::ConfigError& e) {
     std::cerr << e.what() << "\n";
     return kExitConfigError;
+  } catch (const minitrain::DataError& e) {
+    std::cerr << e.what() << "\n";  // already "file:line: error: ..."
+    return kExitFailure;
   } catch (const minitrain::Error& e) {
     std::cerr << "minitrain: error: " << e.what() << "\n";
     return kExitFailure;
