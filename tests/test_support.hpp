@@ -1,9 +1,11 @@
 #pragma once
-// Helpers shared by the unit tests: a temporary directory that cleans up
-// after itself, and writing small files into it.
+// Helpers shared by the tests: a temporary directory that cleans up
+// after itself, and reading and writing small files.
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <stdexcept>
 #include <string>
 
 namespace minitrain::testing {
@@ -27,6 +29,11 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+inline std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
 
 inline std::filesystem::path write_file(const std::filesystem::path& path, const std::string& text) {
   std::filesystem::create_directories(path.parent_path());

@@ -7,13 +7,14 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
+
+#include "test_support.hpp"
 
 #include <doctest/doctest.h>
 
 namespace fs = std::filesystem;
+using minitrain::testing::TempDir;
 
 namespace {
 
@@ -38,36 +39,13 @@ Result run(const std::string& command) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), output};
 }
 
-Result minitrain(const std::string& args) { return run(fmt::format("'{}' {}", kCli, args)); }
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "minitrain_e2e_XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void write_text(const fs::path& path, const std::string& text) { std::ofstream(path) << text; }
+Result run_cli(const std::string& args) { return run(fmt::format("'{}' {}", kCli, args)); }
 
 // A predict job on the shipped data with one prediction_writer; `writer_args`
 // is the init_args block, indented for its place.
 fs::path predict_job(const TempDir& dir, const std::string& writer_args, const std::string& plugin = "prediction_writer") {
   const fs::path job = dir / "job.yaml";
-  write_text(job, fmt::format(R"(trainer:
+  minitrain::testing::write_file(job, fmt::format(R"(trainer:
   callbacks:
     - plugin: {}
       init_args:
@@ -93,7 +71,7 @@ std::size_t files_in(const fs::path& dir) {
 TEST_CASE("the shipped jobs run end to end and Python's torch.load reads every file") {
   TempDir dir;
   const std::string ckpt = (dir / "fit" / "checkpoints" / "last.pt").string();
-  const Result fit = minitrain(fmt::format("fit --config configs/fit.yaml --trainer.max_epochs=2 --trainer.default_root_dir={}",
+  const Result fit = run_cli(fmt::format("fit --config configs/fit.yaml --trainer.max_epochs=2 --trainer.default_root_dir={}",
                                            (dir / "fit").string()));
   INFO(fit.output);
   REQUIRE(fit.exit_code == 0);
@@ -101,19 +79,19 @@ TEST_CASE("the shipped jobs run end to end and Python's torch.load reads every f
   CHECK(fit.output.find("weights saved to " + ckpt) != std::string::npos);
 
   const std::string weights = fmt::format("--ckpt_path={}", ckpt);
-  const Result batch = minitrain(fmt::format("predict --config configs/predict.yaml {} --trainer.callbacks[0].init_args.output_dir={}",
+  const Result batch = run_cli(fmt::format("predict --config configs/predict.yaml {} --trainer.callbacks[0].init_args.output_dir={}",
                                              weights, (dir / "batch").string()));
   INFO(batch.output);
   REQUIRE(batch.exit_code == 0);
   CHECK(batch.output.find("loaded weights from " + ckpt) != std::string::npos);
   CHECK(batch.output.find("prediction_writer: wrote 6 file(s) to " + (dir / "batch").string()) != std::string::npos);
 
-  const Result epoch = minitrain(fmt::format("predict --config configs/predict_epoch.yaml {} --trainer.callbacks[0].init_args.output_dir={}",
+  const Result epoch = run_cli(fmt::format("predict --config configs/predict_epoch.yaml {} --trainer.callbacks[0].init_args.output_dir={}",
                                              weights, (dir / "epoch").string()));
   INFO(epoch.output);
   REQUIRE(epoch.exit_code == 0);
 
-  const Result both = minitrain(fmt::format("predict --config configs/predict.yaml {} --trainer.callbacks[0].init_args.output_dir={} "
+  const Result both = run_cli(fmt::format("predict --config configs/predict.yaml {} --trainer.callbacks[0].init_args.output_dir={} "
                                             "--trainer.callbacks[0].init_args.write_interval=batch_and_epoch",
                                             weights, (dir / "both").string()));
   INFO(both.output);
@@ -138,18 +116,18 @@ TEST_CASE("the shipped jobs run end to end and Python's torch.load reads every f
 }
 
 TEST_CASE("plugins, --version and --print-config describe what will run") {
-  const Result plugins = minitrain("plugins");
+  const Result plugins = run_cli("plugins");
   CHECK(plugins.exit_code == 0);
   CHECK(plugins.output.find("prediction_writer 0.1.0") != std::string::npos);
   CHECK(plugins.output.find("write_interval") != std::string::npos);
   CHECK(plugins.output.find("batch|epoch|batch_and_epoch") != std::string::npos);
 
-  const Result version = minitrain("--version");
+  const Result version = run_cli("--version");
   CHECK(version.exit_code == 0);
   CHECK(version.output.find("LibTorch 1.13") != std::string::npos);
   CHECK(version.output.find("BLAS ") != std::string::npos);
 
-  const Result printed = minitrain("fit --config configs/fit.yaml --print-config --trainer.max_epochs=9");
+  const Result printed = run_cli("fit --config configs/fit.yaml --print-config --trainer.max_epochs=9");
   INFO(printed.output);
   CHECK(printed.exit_code == 0);
   CHECK(printed.output.find("max_epochs: 9") != std::string::npos);
@@ -163,21 +141,21 @@ TEST_CASE("bad jobs: a clear message, a non-zero exit, and no files written") {
 
   SUBCASE("misspelt key") {
     predict_job(dir, fmt::format("        output_dir: {}\n        write_intervl: batch", out.string()));
-    const Result r = minitrain("predict --config " + job_path);
+    const Result r = run_cli("predict --config " + job_path);
     INFO(r.output);
     CHECK(r.exit_code == 2);
     CHECK(r.output.find(job_path + ":6:9: error: trainer.callbacks[0].init_args.write_intervl: unknown key (did you mean write_interval?)") != std::string::npos);
   }
   SUBCASE("bad write_interval") {
     predict_job(dir, fmt::format("        output_dir: {}\n        write_interval: sometimes", out.string()));
-    const Result r = minitrain("predict --config " + job_path);
+    const Result r = run_cli("predict --config " + job_path);
     INFO(r.output);
     CHECK(r.exit_code == 2);
     CHECK(r.output.find(job_path + ":6:25: error: trainer.callbacks[0].init_args.write_interval: expected one of batch, epoch, batch_and_epoch, got 'sometimes'") != std::string::npos);
   }
   SUBCASE("unknown plugin") {
     predict_job(dir, fmt::format("        output_dir: {}", out.string()), "prediction_writter");
-    const Result r = minitrain("predict --config " + job_path);
+    const Result r = run_cli("predict --config " + job_path);
     INFO(r.output);
     CHECK(r.exit_code == 2);
     CHECK(r.output.find(job_path + ":3:15: error: trainer.callbacks[0].plugin: plugin 'prediction_writter' not found (did you mean prediction_writer?)") != std::string::npos);
@@ -185,17 +163,17 @@ TEST_CASE("bad jobs: a clear message, a non-zero exit, and no files written") {
     CHECK(r.output.find("plugins found there: prediction_writer") != std::string::npos);
   }
   SUBCASE("output_dir below a regular file") {
-    write_text(dir / "a_file", "x");
+    minitrain::testing::write_file(dir / "a_file", "x");
     predict_job(dir, fmt::format("        output_dir: {}", (dir / "a_file" / "out").string()));
-    const Result r = minitrain("predict --config " + job_path);
+    const Result r = run_cli("predict --config " + job_path);
     INFO(r.output);
     CHECK(r.exit_code == 1);
     CHECK(r.output.find("output_dir " + (dir / "a_file" / "out").string() + " cannot be written") != std::string::npos);
-    CHECK(read_text(dir / "a_file") == "x");
+    CHECK(minitrain::testing::read_file(dir / "a_file") == "x");
   }
   SUBCASE("output_dir in a place nobody may create directories") {
     predict_job(dir, "        output_dir: /proc/minitrain_predictions");
-    const Result r = minitrain("predict --config " + job_path);
+    const Result r = run_cli("predict --config " + job_path);
     INFO(r.output);
     CHECK(r.exit_code == 1);
     CHECK(r.output.find("/proc/minitrain_predictions") != std::string::npos);
@@ -203,34 +181,34 @@ TEST_CASE("bad jobs: a clear message, a non-zero exit, and no files written") {
   }
   SUBCASE("existing predictions without overwrite") {
     fs::create_directories(out);
-    write_text(out / "predictions__rank_0__batch_0.pt", "an earlier run's file");
+    minitrain::testing::write_file(out / "predictions__rank_0__batch_0.pt", "an earlier run's file");
     predict_job(dir, fmt::format("        output_dir: {}", out.string()));
-    const Result r = minitrain("predict --config " + job_path);
+    const Result r = run_cli("predict --config " + job_path);
     INFO(r.output);
     CHECK(r.exit_code == 1);
     CHECK(r.output.find("already holds 1 prediction file(s), e.g. predictions__rank_0__batch_0.pt") != std::string::npos);
     CHECK(r.output.find("set overwrite: true") != std::string::npos);
     CHECK(files_in(out) == 1);
-    CHECK(read_text(out / "predictions__rank_0__batch_0.pt") == "an earlier run's file");
+    CHECK(minitrain::testing::read_file(out / "predictions__rank_0__batch_0.pt") == "an earlier run's file");
     return;  // `out` was made by the test itself
   }
   SUBCASE("missing ckpt_path file") {
     predict_job(dir, fmt::format("        output_dir: {}", out.string()));
-    const Result r = minitrain(fmt::format("predict --config {} --ckpt_path={}", job_path, (dir / "none.pt").string()));
+    const Result r = run_cli(fmt::format("predict --config {} --ckpt_path={}", job_path, (dir / "none.pt").string()));
     INFO(r.output);
     CHECK(r.exit_code == 1);
     CHECK(r.output.find((dir / "none.pt").string() + ": error: no such file") != std::string::npos);
   }
   SUBCASE("missing FASTA file") {
     predict_job(dir, fmt::format("        output_dir: {}", out.string()));
-    const Result r = minitrain(fmt::format("predict --config {} --data.fasta={}", job_path, (dir / "none.fa").string()));
+    const Result r = run_cli(fmt::format("predict --config {} --data.fasta={}", job_path, (dir / "none.fa").string()));
     INFO(r.output);
     CHECK(r.exit_code == 1);
     CHECK(r.output.find((dir / "none.fa").string() + ": error: cannot open FASTA file (no such file)") != std::string::npos);
   }
   SUBCASE("unknown command-line override") {
     predict_job(dir, fmt::format("        output_dir: {}", out.string()));
-    const Result r = minitrain("predict --config " + job_path + " --trainer.max_epoch=2");
+    const Result r = run_cli("predict --config " + job_path + " --trainer.max_epoch=2");
     INFO(r.output);
     CHECK(r.exit_code == 2);
     CHECK(r.output.find("command line (--trainer.max_epoch=2): error: trainer.max_epoch: unknown key (did you mean max_epochs?)") != std::string::npos);

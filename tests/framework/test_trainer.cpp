@@ -58,6 +58,19 @@ class LineModule : public Module {
   torch::nn::Linear linear_;
 };
 
+// A Trainer over LineDataset with a spy listening to every event.
+struct Harness {
+  Harness(std::int64_t samples, DataLoaderOptions loader_options, TrainerOptions trainer_options = {})
+      : loader(std::make_shared<LineDataset>(samples), loader_options), trainer(trainer_options, events) {
+    spy.connect(events);
+  }
+  DataLoader loader;
+  LineModule module;
+  Events events;
+  SpyCallback spy;
+  Trainer trainer;
+};
+
 std::vector<std::string> repeat(std::vector<std::string> block, int times) {
   std::vector<std::string> out;
   for (int i = 0; i < times; ++i) out.insert(out.end(), block.begin(), block.end());
@@ -73,13 +86,8 @@ std::vector<std::string> concat(std::initializer_list<std::vector<std::string>> 
 }  // namespace
 
 TEST_CASE("fit emits every event in Lightning's order and trains") {
-  auto dataset = std::make_shared<LineDataset>(10);
-  DataLoader loader(dataset, {4, true, false, 7});
-  LineModule module;
-  Events events;
-  SpyCallback spy;
-  spy.connect(events);
-  Trainer trainer({.max_epochs = 2}, events);
+  Harness h(10, {4, true, false, 7}, {.max_epochs = 2});
+  auto& [loader, module, events, spy, trainer] = h;
 
   const at::Tensor before = module.training_step(loader.batch(0), 0).detach();
   trainer.fit(module, loader);
@@ -100,13 +108,8 @@ TEST_CASE("fit emits every event in Lightning's order and trains") {
 }
 
 TEST_CASE("limit_train_batches and limit_predict_batches cut the loops") {
-  auto dataset = std::make_shared<LineDataset>(10);
-  DataLoader loader(dataset, {2, false, false, 0});
-  LineModule module;
-  Events events;
-  SpyCallback spy;
-  spy.connect(events);
-  Trainer trainer({.max_epochs = 1, .limit_train_batches = 2, .limit_predict_batches = 3}, events);
+  Harness h(10, {2, false, false, 0}, {.max_epochs = 1, .limit_train_batches = 2, .limit_predict_batches = 3});
+  auto& [loader, module, events, spy, trainer] = h;
   trainer.fit(module, loader);
   CHECK(std::count(spy.events.begin(), spy.events.end(), "train_batch_end") == 2);
   trainer.predict(module, loader);
@@ -115,13 +118,8 @@ TEST_CASE("limit_train_batches and limit_predict_batches cut the loops") {
 }
 
 TEST_CASE("predict emits every event in order and every sample's index once") {
-  auto dataset = std::make_shared<LineDataset>(7);
-  DataLoader loader(dataset, {3, false, false, 0});
-  LineModule module;
-  Events events;
-  SpyCallback spy;
-  spy.connect(events);
-  Trainer trainer({}, events);
+  Harness h(7, {3, false, false, 0});
+  auto& [loader, module, events, spy, trainer] = h;
   trainer.predict(module, loader);
   CHECK(spy.events == concat({{"setup:predict", "predict_start", "predict_epoch_start"},
                               repeat({"predict_batch_start", "predict_batch_end"}, 3),
@@ -130,13 +128,8 @@ TEST_CASE("predict emits every event in order and every sample's index once") {
 }
 
 TEST_CASE("an exception in a step fires the exception event, then propagates") {
-  auto dataset = std::make_shared<LineDataset>(6);
-  DataLoader loader(dataset, {2, false, false, 0});
-  LineModule module;
-  Events events;
-  SpyCallback spy;
-  spy.connect(events);
-  Trainer trainer({}, events);
+  Harness h(6, {2, false, false, 0});
+  auto& [loader, module, events, spy, trainer] = h;
 
   SUBCASE("in predict_step") {
     module.fail_predict_at = 1;
