@@ -9,7 +9,7 @@ packages=(
   build-essential cmake ninja-build ccache binutils pkg-config git
   # framework and plugins
   libtorch-dev libyaml-cpp-dev libboost-dev libboost-filesystem-dev
-  libspdlog-dev libfmt-dev libcli11-dev libgloo-dev
+  libspdlog-dev libfmt-dev libcli11-dev libgloo-dev libdeflate-dev
   # fast BLAS for LibTorch's CPU math (OpenMP build, like LibTorch)
   libopenblas0-openmp
   # tests: unit framework and Python-side readers of prediction files

@@ -2,8 +2,8 @@
 
 #include <ATen/ATen.h>
 #include <caffe2/serialize/inline_container.h>
+#include <fcntl.h>
 #include <fmt/format.h>
-#include <torch/csrc/jit/serialization/export.h>
 #include <torch/csrc/jit/serialization/import_read.h>
 #include <torch/csrc/jit/serialization/pickler.h>
 #include <unistd.h>
@@ -13,65 +13,61 @@
 #include <cstring>
 
 #include "minitrain/error.hpp"
+#include "minitrain/torch_archive.hpp"
 
 namespace minitrain {
 
 namespace fs = std::filesystem;
 
-namespace {
+Pickled pickle_value(const c10::IValue& value) {
+  Pickled out;
+  torch::jit::Pickler pickler(
+      [&out](const char* bytes, std::size_t size) { out.program.insert(out.program.end(), bytes, bytes + size); },
+      /*tensor_table=*/nullptr, /*type_renamer=*/nullptr, /*memoized_class_types=*/nullptr,
+      /*get_tensor_id=*/nullptr, /*tag_aggregates=*/false);
+  pickler.protocol();
+  pickler.pushIValue(value);
+  pickler.stop();
+  out.storages = pickler.tensorData();
+  return out;
+}
 
-// A FILE* that remembers its first error instead of throwing from inside
-// PyTorchStreamWriter (whose destructor writes too, and must not throw).
-class CheckedFile {
- public:
-  explicit CheckedFile(const fs::path& path) : path_(path), file_(std::fopen(path.c_str(), "wb")) {
-    if (!file_) throw Error(fmt::format("cannot create {}: {}", path.string(), std::strerror(errno)));
-  }
-  ~CheckedFile() {
-    if (file_) std::fclose(file_);
-  }
-  std::size_t write(const void* data, std::size_t size) {
-    if (error_ == 0 && std::fwrite(data, 1, size, file_) != size) error_ = errno ? errno : EIO;
-    return size;
-  }
-  // Flushes and closes; throws the first error seen.
-  void close() {
-    if (error_ == 0 && std::fflush(file_) != 0) error_ = errno;
-    if (std::fclose(file_) != 0 && error_ == 0) error_ = errno;
-    file_ = nullptr;
-    if (error_ != 0) throw Error(fmt::format("cannot write {}: {}", path_.string(), std::strerror(error_)));
-  }
-
- private:
-  fs::path path_;
-  std::FILE* file_;
-  int error_ = 0;
-};
-
-}  // namespace
-
-void save_pickled(const c10::IValue& value, const fs::path& path) {
+fs::path temporary_path_for(const fs::path& path) {
   fs::path temporary = path;
   temporary += fmt::format(".tmp{}", ::getpid());
+  return temporary;
+}
+
+void commit_file(const fs::path& temporary, const fs::path& path, const SaveOptions& options) {
+  fs::rename(temporary, path);
+  if (!options.fsync) return;
+  // The rename itself is durable only once the directory is flushed too.
+  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || ::fsync(fd) != 0) {
+    const int error = errno;
+    if (fd >= 0) ::close(fd);
+    throw Error(fmt::format("cannot fsync directory {}: {}", dir.string(), std::strerror(error)));
+  }
+  ::close(fd);
+}
+
+std::vector<std::uint64_t> save_pickled(const c10::IValue& value, const fs::path& path, const SaveOptions& options) {
+  const fs::path temporary = temporary_path_for(path);
   try {
-    // The pickle holds only structure and storage keys; tensor bytes are
-    // written after it, one record per storage, straight from the tensor.
-    std::vector<char> pickle;
-    torch::jit::Pickler pickler([&](const char* bytes, std::size_t size) { pickle.insert(pickle.end(), bytes, bytes + size); },
-                                /*tensor_table=*/nullptr, /*type_renamer=*/nullptr, /*memoized_class_types=*/nullptr,
-                                /*get_tensor_id=*/nullptr, /*tag_aggregates=*/false);
-    pickler.protocol();
-    pickler.pushIValue(value);
-    pickler.stop();
-    CheckedFile file(temporary);
-    {
-      caffe2::serialize::PyTorchStreamWriter writer(
-          [&file](const void* data, std::size_t size) { return file.write(data, size); });
-      torch::jit::writeArchiveAndTensors("data", pickle.data(), pickle.size(), pickler.tensorData(), writer);
-      writer.writeEndOfFile();
+    const Pickled pickled = pickle_value(value);
+    std::vector<std::uint64_t> offsets;
+    TorchArchiveWriter archive(temporary, {.fsync = options.fsync});
+    archive.write_record("data.pkl", pickled.program.data(), pickled.program.size());
+    for (std::size_t i = 0; i < pickled.storages.size(); ++i) {
+      const c10::Storage& storage = pickled.storages[i].storage();
+      offsets.push_back(archive.write_record(fmt::format("data/{}", i), storage.data(), storage.nbytes()));
     }
-    file.close();
-    fs::rename(temporary, path);
+    archive.write_record("version", "3\n", 2);
+    archive.write_record("byteorder", "little", 6);
+    archive.finish();
+    commit_file(temporary, path, options);
+    return offsets;
   } catch (const c10::Error& e) {
     std::error_code ignored;
     fs::remove(temporary, ignored);

@@ -1,18 +1,41 @@
 #pragma once
 // Files Python reads with a plain torch.load, and their reader.
-// save_pickled streams through PyTorchStreamWriter with torch::jit::Pickler and
-// writeArchiveAndTensors, the path Python's torch.save takes, so each tensor's
-// bytes go straight to the file without a whole-file buffer in memory.
+// save_pickled pickles with torch::jit::Pickler, as torch.save does, and
+// writes the archive with TorchArchiveWriter: each tensor's bytes go to the
+// file straight from the tensor, without a whole-file buffer in memory.
 #include <ATen/core/ivalue.h>
 
+#include <cstdint>
 #include <filesystem>
+#include <vector>
 
 namespace minitrain {
 
+// A value as torch.save pickles it: the pickle program, and one tensor per
+// storage it refers to, in record order (archive/data/0, data/1, ...).
+struct Pickled {
+  std::vector<char> program;
+  std::vector<at::Tensor> storages;
+};
+Pickled pickle_value(const c10::IValue& value);
+
+struct SaveOptions {
+  bool fsync = false;  // flush to the device before the rename (and the directory after it)
+};
+
 // Writes `value` (tensors, dicts with string keys, lists, tuples, numbers,
 // strings) to `path` atomically: a temporary file in the same directory is
-// renamed over `path` only once complete. Throws Error on any I/O failure.
-void save_pickled(const c10::IValue& value, const std::filesystem::path& path);
+// renamed over `path` only once complete. Returns the file offset of each
+// storage's data, in record order. Throws Error on any I/O failure, leaving
+// nothing behind.
+std::vector<std::uint64_t> save_pickled(const c10::IValue& value, const std::filesystem::path& path,
+                                        const SaveOptions& options = {});
+
+// The temporary name save_pickled writes through before renaming to `path`.
+std::filesystem::path temporary_path_for(const std::filesystem::path& path);
+
+// Renames a finished temporary file over `path` (and fsyncs the directory if asked).
+void commit_file(const std::filesystem::path& temporary, const std::filesystem::path& path, const SaveOptions& options);
 
 // Reads a file written by save_pickled or by Python's torch.save. Dicts come
 // back as generic dicts (iterate them; do not toTypedDict).
