@@ -127,6 +127,21 @@ std::optional<ParamValue> convert(const YAML::Node& node, const ParamSpec& spec,
       }
       return ParamValue{out};
     }
+    case ParamType::StringList: {
+      if (!node.IsSequence()) {
+        problem = fmt::format("expected a list of names, got {}", describe(node));
+        return std::nullopt;
+      }
+      StringList out;
+      for (const auto& item : node) {
+        if (!item.IsScalar()) {
+          problem = fmt::format("expected a list of names, got {} in it", describe(item));
+          return std::nullopt;
+        }
+        out.push_back(item.Scalar());
+      }
+      return ParamValue{out};
+    }
   }
   problem = "unsupported parameter type";
   return std::nullopt;

@@ -15,6 +15,7 @@ const char* to_string(ParamType type) {
     case ParamType::Bool: return "bool";
     case ParamType::Enum: return "enum";
     case ParamType::StringIntMap: return "map<string,int>";
+    case ParamType::StringList: return "list<string>";
   }
   return "?";
 }
@@ -56,4 +57,7 @@ StringIntMap PluginArgs::string_int_map(const std::string& name) const {
   return get_as<StringIntMap>(get(name), name, "map<string,int>");
 }
 
+StringList PluginArgs::string_list(const std::string& name) const {
+  return get_as<StringList>(get(name), name, "list<string>");
+}
 }  // namespace minitrain

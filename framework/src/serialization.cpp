@@ -11,8 +11,10 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <map>
 
 #include "minitrain/error.hpp"
+#include "minitrain/ivalue_tree.hpp"
 #include "minitrain/torch_archive.hpp"
 
 namespace minitrain {
@@ -56,18 +58,24 @@ std::vector<std::uint64_t> save_pickled(const c10::IValue& value, const fs::path
   const fs::path temporary = temporary_path_for(path);
   try {
     const Pickled pickled = pickle_value(value);
-    std::vector<std::uint64_t> offsets;
+    std::map<const c10::StorageImpl*, std::uint64_t> storage_offsets;
     TorchArchiveWriter archive(temporary, {.fsync = options.fsync});
     archive.write_record("data.pkl", pickled.program.data(), pickled.program.size());
     for (std::size_t i = 0; i < pickled.storages.size(); ++i) {
       const c10::Storage& storage = pickled.storages[i].storage();
-      offsets.push_back(archive.write_record(fmt::format("data/{}", i), storage.data(), storage.nbytes()));
+      storage_offsets[storage.unsafeGetStorageImpl()] =
+          archive.write_record(fmt::format("data/{}", i), storage.data(), storage.nbytes());
     }
     archive.write_record("version", "3\n", 2);
     archive.write_record("byteorder", "little", 6);
     archive.finish();
     commit_file(temporary, path, options);
-    return offsets;
+    std::vector<std::uint64_t> tensor_offsets;
+    for_each_tensor(value, [&](const at::Tensor& t) {
+      tensor_offsets.push_back(storage_offsets.at(t.storage().unsafeGetStorageImpl()) +
+                               static_cast<std::uint64_t>(t.storage_offset()) * t.element_size());
+    });
+    return tensor_offsets;
   } catch (const c10::Error& e) {
     std::error_code ignored;
     fs::remove(temporary, ignored);
@@ -100,25 +108,7 @@ at::Tensor compact_cpu(const at::Tensor& tensor) {
 }
 
 c10::IValue compact_cpu(const c10::IValue& value) {
-  if (value.isTensor()) return compact_cpu(value.toTensor());
-  if (value.isGenericDict()) {
-    const auto in = value.toGenericDict();
-    c10::impl::GenericDict out(in.keyType(), in.valueType());
-    for (const auto& entry : in) out.insert(entry.key(), compact_cpu(entry.value()));
-    return out;
-  }
-  if (value.isList()) {
-    const auto in = value.toList();
-    c10::impl::GenericList out(in.elementType());
-    for (const c10::IValue item : in) out.push_back(compact_cpu(item));
-    return out;
-  }
-  if (value.isTuple()) {
-    std::vector<c10::IValue> items;
-    for (const auto& item : value.toTupleRef().elements()) items.push_back(compact_cpu(item));
-    return c10::ivalue::Tuple::create(std::move(items));
-  }
-  return value;
+  return map_tensors(value, [](const at::Tensor& t) { return compact_cpu(t); });
 }
 
 }  // namespace minitrain

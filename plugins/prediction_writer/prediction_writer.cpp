@@ -2,10 +2,12 @@
 
 #include <ATen/ATen.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <regex>
 
+#include "minitrain/ivalue_tree.hpp"
 #include "minitrain/log.hpp"
 #include "minitrain/serialization.hpp"
 
@@ -15,13 +17,20 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Final prediction files of any rank, at the top or in subdir_N folders.
 const std::regex kPredictionFile(R"(predictions__rank_\d+(__batch_\d+)?\.pt)");
+
+std::regex own_files(int rank, bool with_temporaries) {
+  return std::regex(fmt::format(R"(predictions__rank_{}(__batch_\d+)?\.pt{})", rank, with_temporaries ? R"((\.tmp\d+)?)" : ""));
+}
 
 std::vector<fs::path> prediction_files_in(const fs::path& dir, const std::regex& pattern) {
   std::vector<fs::path> files;
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    if (std::regex_match(entry.path().filename().string(), pattern)) files.push_back(entry.path());
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it.depth() == 0 && it->is_directory() && !std::regex_match(it->path().filename().string(), std::regex(R"(subdir_\d+)")))
+      it.disable_recursion_pending();  // only subdir_N folders hold prediction files
+    if (std::regex_match(it->path().filename().string(), pattern)) files.push_back(it->path());
   }
   std::sort(files.begin(), files.end());
   return files;
@@ -31,8 +40,9 @@ void refuse_existing_predictions(const fs::path& dir, const std::regex& pattern)
   const auto existing = prediction_files_in(dir, pattern);
   if (existing.empty()) return;
   throw Error(fmt::format("prediction_writer: output_dir {} already holds {} prediction file(s), e.g. {}\n  fix: set "
-                          "overwrite: true to replace them, or choose another output_dir",
-                          dir.string(), existing.size(), existing.front().filename().string()));
+                          "overwrite: true to replace them, resume: true to complete an interrupted run, or choose "
+                          "another output_dir",
+                          dir.string(), existing.size(), fs::relative(existing.front(), dir).string()));
 }
 
 // The nearest ancestor that exists, for a writability check before anything is created.
@@ -43,25 +53,21 @@ fs::path existing_ancestor(fs::path path) {
   return path;
 }
 
-// The prediction as a dict with string keys; other outputs are stored under "prediction".
-c10::impl::GenericDict as_output_dict(const c10::IValue& prediction) {
-  c10::impl::GenericDict out(c10::StringType::get(), c10::AnyType::get());
-  if (prediction.isGenericDict()) {
-    for (const auto& entry : prediction.toGenericDict()) {
-      if (!entry.key().isString())
-        throw Error(fmt::format("prediction_writer: predict_step returned a dict with a {} key; keys must be strings",
-                                entry.key().tagKind()));
-      const std::string& key = entry.key().toStringRef();
-      if (key == "batch_idx" || key == "batch_indices")
-        throw Error(fmt::format("prediction_writer: predict_step returned the key '{}', which the writer reserves; "
-                                "rename that output",
-                                key));
-      out.insert(key, compact_cpu(entry.value()));
-    }
-  } else {
-    out.insert("prediction", compact_cpu(prediction));
-  }
-  return out;
+at::ScalarType dtype_named(const std::string& name) {
+  if (name == "float16") return at::kHalf;
+  if (name == "bfloat16") return at::kBFloat16;
+  if (name == "float64") return at::kDouble;
+  return at::kFloat;
+}
+
+std::size_t bytes_of(const c10::IValue& value) {
+  std::size_t bytes = 0;
+  for_each_tensor(value, [&](const at::Tensor& t) { bytes += t.storage().nbytes(); });
+  return bytes;
+}
+
+at::Tensor int64_tensor(std::span<const std::int64_t> values) {
+  return at::tensor(std::vector<std::int64_t>(values.begin(), values.end()), at::kLong);
 }
 
 }  // namespace
@@ -70,36 +76,75 @@ PredictionWriter::PredictionWriter(const PluginArgs& args)
     : output_dir_(args.string("output_dir")),
       write_batches_(args.string("write_interval") != "epoch"),
       write_epochs_(args.string("write_interval") != "batch"),
-      overwrite_(args.boolean("overwrite")) {
+      overwrite_(args.boolean("overwrite")),
+      resume_(args.boolean("resume")) {
+  if (overwrite_ && resume_)
+    throw Error("prediction_writer: overwrite and resume cannot both be true: overwrite replaces an earlier run's "
+                "files, resume keeps them\n  fix: set one of them to false");
+  if (args.has("files_per_subdir")) {
+    files_per_subdir_ = args.integer("files_per_subdir");
+    if (*files_per_subdir_ < 1) throw Error(fmt::format("prediction_writer: files_per_subdir must be at least 1, got {}", *files_per_subdir_));
+  }
+  if (args.has("keys")) keys_ = args.string_list("keys");
+  if (args.has("dtype")) dtype_ = dtype_named(args.string("dtype"));
+  save_options_.fsync = args.boolean("fsync");
+  const std::int64_t max_pending_mb = args.integer("max_pending_mb");
+  if (max_pending_mb < 1) throw Error(fmt::format("prediction_writer: max_pending_mb must be at least 1, got {}", max_pending_mb));
   collate_options_.batch_dim_key_defaults = args.string_int_map("batch_dim_key_defaults");
   collate_options_.seq_dim_key_defaults = args.string_int_map("seq_dim_key_defaults");
+
   // Fail before the run starts, and without writing anything.
   std::error_code ec;
   if (fs::exists(output_dir_, ec) && !fs::is_directory(output_dir_, ec))
     throw Error(fmt::format("prediction_writer: output_dir {} exists and is not a directory\n  fix: choose a directory path",
                             output_dir_.string()));
-  if (fs::is_directory(output_dir_, ec) && !overwrite_) refuse_existing_predictions(output_dir_, kPredictionFile);
+  if (fs::is_directory(output_dir_, ec) && !overwrite_ && !resume_) refuse_existing_predictions(output_dir_, kPredictionFile);
   const fs::path ancestor = existing_ancestor(output_dir_);
   if (!fs::is_directory(ancestor, ec) || ::access(ancestor.c_str(), W_OK | X_OK) != 0)
     throw Error(fmt::format("prediction_writer: output_dir {} cannot be written: {} is {}\n  fix: choose a directory "
                             "you can write to",
                             output_dir_.string(), ancestor.string(),
                             fs::is_directory(ancestor, ec) ? "not writable by this user" : "not a directory"));
+  writer_ = std::make_unique<AsyncWriter>(static_cast<std::size_t>(max_pending_mb) << 20);
 }
+
+PredictionWriter::~PredictionWriter() = default;  // the AsyncWriter waits for pending writes
 
 void PredictionWriter::connect(Events& events) {
   connections_.emplace_back(events.setup.connect([this](const Setup& e) { on_setup(e); }));
+  // A failed background write surfaces at the next event of the loop.
+  connections_.emplace_back(events.predict_batch_start.connect([this](const PredictBatchStart&) {
+    if (predicting_) writer_->check();
+  }));
   connections_.emplace_back(events.predict_batch_end.connect([this](const PredictBatchEnd& e) { on_batch_end(e); }));
   if (write_epochs_)
     connections_.emplace_back(events.predict_epoch_end.connect([this](const PredictEpochEnd& e) { on_epoch_end(e); }));
   connections_.emplace_back(events.predict_end.connect([this](const PredictEnd& e) { on_predict_end(e); }));
+  // Whatever failed, the batches already handed over are finished, not lost.
+  connections_.emplace_back(events.exception.connect([this](const ExceptionEvent&) {
+    if (!predicting_) return;
+    try {
+      writer_->drain();
+    } catch (const std::exception& e) {
+      log::warn(fmt::format("prediction_writer: {}", e.what()));
+    }
+  }));
 }
 
 fs::path PredictionWriter::batch_file(std::int64_t batch_idx) const {
-  return output_dir_ / fmt::format("predictions__rank_{}__batch_{}.pt", rank_, batch_idx);
+  const std::string name = fmt::format("predictions__rank_{}__batch_{}.pt", rank_, batch_idx);
+  if (!files_per_subdir_) return output_dir_ / name;
+  return output_dir_ / fmt::format("subdir_{}", batch_idx / *files_per_subdir_) / name;
 }
 
 fs::path PredictionWriter::epoch_file() const { return output_dir_ / fmt::format("predictions__rank_{}.pt", rank_); }
+
+fs::path PredictionWriter::spill_dir() const { return output_dir_ / fmt::format(".spill__rank_{}", rank_); }
+
+void PredictionWriter::remove_own_files() const {
+  for (const fs::path& file : prediction_files_in(output_dir_, own_files(rank_, true))) fs::remove(file);
+  fs::remove_all(spill_dir());
+}
 
 void PredictionWriter::on_setup(const Setup& event) {
   predicting_ = event.stage == Stage::predict;
@@ -111,39 +156,124 @@ void PredictionWriter::on_setup(const Setup& event) {
     throw Error(fmt::format("prediction_writer: cannot create output_dir {}: {}\n  fix: choose a directory you can "
                             "write to",
                             output_dir_.string(), ec.message()));
-  // This rank's files from an earlier run go, so none is left over from a run
-  // that had more batches.
-  const std::regex own_files(fmt::format(R"(predictions__rank_{}(__batch_\d+)?\.pt)", rank_));
-  if (!overwrite_) {
-    refuse_existing_predictions(output_dir_, own_files);
-    return;
+  if (overwrite_) {
+    // This rank's files from an earlier run go, so none is left over from a run that had more batches.
+    remove_own_files();
+  } else if (resume_) {
+    // Final names only ever hold complete files; temporaries of a killed run are dropped.
+    for (const fs::path& file : prediction_files_in(output_dir_, own_files(rank_, true))) {
+      if (file.extension() != ".pt") fs::remove(file);
+    }
+    epoch_done_ = write_epochs_ && fs::exists(epoch_file());
+  } else {
+    refuse_existing_predictions(output_dir_, own_files(rank_, false));
   }
-  for (const fs::path& stale : prediction_files_in(output_dir_, own_files)) fs::remove(stale);
+  if (write_epochs_ && !write_batches_ && !epoch_done_) fs::create_directories(spill_dir());
+}
+
+c10::impl::GenericDict PredictionWriter::output_of(const PredictBatchEnd& event) const {
+  c10::impl::GenericDict out(c10::StringType::get(), c10::AnyType::get());
+  auto prepare = [this](const c10::IValue& value) {
+    return map_tensors(value, [this](const at::Tensor& t) {
+      return compact_cpu(dtype_ && t.is_floating_point() ? t.to(*dtype_) : t);
+    });
+  };
+  if (event.prediction.isGenericDict()) {
+    const auto prediction = event.prediction.toGenericDict();
+    std::vector<std::string> available;
+    for (const auto& entry : prediction) {
+      if (!entry.key().isString())
+        throw Error(fmt::format("prediction_writer: predict_step returned a dict with a {} key; keys must be strings",
+                                entry.key().tagKind()));
+      available.push_back(entry.key().toStringRef());
+    }
+    for (const std::string& key : keys_ ? *keys_ : available) {
+      if (key == "batch_idx" || key == "batch_indices")
+        throw Error(fmt::format("prediction_writer: predict_step returned the key '{}', which the writer reserves; "
+                                "rename that output",
+                                key));
+      const auto found = prediction.find(key);
+      if (found == prediction.end())
+        throw Error(fmt::format("prediction_writer: keys names '{}', but predict_step returned only: {}", key,
+                                fmt::join(available, ", ")));
+      out.insert(key, prepare(found->value()));
+    }
+  } else {
+    if (keys_)
+      throw Error(fmt::format("prediction_writer: keys is set, but predict_step returned a {}, not a dict",
+                              event.prediction.tagKind()));
+    out.insert("prediction", prepare(event.prediction));
+  }
+  out.insert("batch_idx", at::tensor(std::vector<std::int64_t>{event.batch_idx}, at::kLong));
+  out.insert("batch_indices", int64_tensor(event.batch_indices));
+  return out;
+}
+
+void PredictionWriter::keep_existing(const fs::path& file, const PredictBatchEnd& event, std::shared_ptr<WrittenBatch> slot) {
+  const at::Tensor expected = int64_tensor(event.batch_indices);
+  writer_->submit(
+      [this, file, expected, slot] {
+        c10::IValue existing;
+        WrittenBatch described = read_written_batch(file, &existing);
+        const bool same = existing.isGenericDict() && existing.toGenericDict().contains("batch_indices") &&
+                          at::equal(existing.toGenericDict().at("batch_indices").toTensor(), expected);
+        if (!same)
+          throw Error(fmt::format("prediction_writer: cannot resume: {} holds other samples than this job's batch (its "
+                                  "batch_indices differ), so it comes from a different job\n  fix: use overwrite: true or "
+                                  "another output_dir",
+                                  file.string()));
+        if (slot) *slot = std::move(described);
+        ++files_kept_;
+      },
+      0);
 }
 
 void PredictionWriter::on_batch_end(const PredictBatchEnd& event) {
-  if (!predicting_ || event.prediction.isNone()) return;
-  c10::impl::GenericDict output = as_output_dict(event.prediction);
-  output.insert("batch_idx", at::tensor(std::vector<std::int64_t>{event.batch_idx}, at::kLong));
-  output.insert("batch_indices",
-                at::tensor(std::vector<std::int64_t>(event.batch_indices.begin(), event.batch_indices.end()), at::kLong));
-  if (write_batches_) {
-    save_pickled(output, batch_file(event.batch_idx));
-    ++files_written_;
+  if (!predicting_) return;
+  writer_->check();
+  if (event.prediction.isNone()) return;
+  const bool for_epoch = write_epochs_ && !epoch_done_;
+  if (!write_batches_ && !for_epoch) return;
+  const fs::path file = write_batches_ ? batch_file(event.batch_idx) : spill_dir() / fmt::format("batch_{}.pt", event.batch_idx);
+  std::shared_ptr<WrittenBatch> slot = for_epoch ? std::make_shared<WrittenBatch>() : nullptr;
+  if (slot) epoch_batches_.push_back(slot);
+  if (resume_ && fs::exists(file)) {
+    keep_existing(file, event, slot);
+    return;
   }
-  if (write_epochs_) epoch_batches_.emplace_back(std::move(output));
+  c10::impl::GenericDict output = output_of(event);
+  const std::size_t bytes = bytes_of(output);
+  const bool counts = write_batches_;
+  writer_->submit(
+      [this, output = std::move(output), file, slot, counts] {
+        fs::create_directories(file.parent_path());
+        std::vector<std::uint64_t> offsets = save_pickled(output, file, save_options_);
+        if (slot) *slot = describe_written(output, file, std::move(offsets));
+        if (counts) ++files_written_;
+      },
+      bytes);
 }
 
 void PredictionWriter::on_epoch_end(const PredictEpochEnd&) {
-  if (!predicting_ || epoch_batches_.empty()) return;
-  const c10::IValue collated = batch_collator(epoch_batches_, collate_options_);
+  if (!predicting_) return;
+  writer_->drain();
+  if (epoch_done_) {
+    ++files_kept_;
+  } else if (!epoch_batches_.empty()) {
+    std::vector<WrittenBatch> batches;
+    for (const auto& slot : epoch_batches_) batches.push_back(*slot);
+    assemble_epoch_file(batches, collate_options_, epoch_file(), save_options_);
+    ++files_written_;
+  }
   epoch_batches_.clear();
-  save_pickled(collated, epoch_file());
-  ++files_written_;
+  if (!write_batches_) fs::remove_all(spill_dir());
 }
 
 void PredictionWriter::on_predict_end(const PredictEnd&) {
-  log::info(fmt::format("prediction_writer: wrote {} file(s) to {}", files_written_, fs::absolute(output_dir_).string()));
+  if (!predicting_) return;
+  writer_->drain();
+  const std::string kept = files_kept_ ? fmt::format(", kept {} complete file(s) of an earlier run", files_kept_.load()) : "";
+  log::info(fmt::format("prediction_writer: wrote {} file(s) to {}{}", files_written_.load(), fs::absolute(output_dir_).string(), kept));
 }
 
 }  // namespace minitrain::plugins

@@ -3,17 +3,26 @@
 // with a plain torch.load — the C++ counterpart of BioNeMo's PredictionWriter.
 //
 // Files (BioNeMo's names), in output_dir:
-//   predictions__rank_{R}__batch_{B}.pt   write_interval: batch
+//   predictions__rank_{R}__batch_{B}.pt   write_interval: batch (in subdir_{B / files_per_subdir}/ if set)
 //   predictions__rank_{R}.pt              write_interval: epoch
 // Each is a dict: the prediction's keys (a non-dict prediction is stored under
 // "prediction"), plus batch_idx (int64 [1]; [num_batches] in the epoch file)
 // and batch_indices (int64 [B]; [N] in the epoch file), the dataset index of
 // every row. Epoch files collate batches like BioNeMo's batch_collator.
+//
+// Files are serialized and written on a writer thread behind a bounded queue;
+// the epoch file is streamed together from the batch files (or from spill
+// files, removed afterwards), so memory does not grow with the epoch.
+#include <atomic>
 #include <filesystem>
+#include <memory>
+#include <optional>
 #include <vector>
 
+#include "minitrain/async_writer.hpp"
 #include "minitrain/callback.hpp"
 #include "minitrain/collate.hpp"
+#include "minitrain/epoch_assembly.hpp"
 #include "minitrain/plugin.hpp"
 
 namespace minitrain::plugins {
@@ -24,11 +33,17 @@ inline constexpr ParamSpec kPredictionWriterParams[] = {
     {"batch_dim_key_defaults", ParamType::StringIntMap, "{}", "epoch collation: batch dim per output key (default 0)", nullptr},
     {"seq_dim_key_defaults", ParamType::StringIntMap, "{}", "epoch collation: padded sequence dim per output key (default 1)", nullptr},
     {"overwrite", ParamType::Bool, "false", "replace prediction files already in output_dir instead of failing", nullptr},
+    {"resume", ParamType::Bool, "false", "keep complete files of an interrupted earlier run of the same job; write only the rest", nullptr},
+    {"files_per_subdir", ParamType::Int, "null", "put batch files in subdir_N folders of this many batches each", nullptr},
+    {"keys", ParamType::StringList, "null", "write only these prediction keys (null: all)", nullptr},
+    {"dtype", ParamType::Enum, "null", "cast floating-point outputs to this dtype (null: as returned)", "float32|float16|bfloat16|float64"},
+    {"fsync", ParamType::Bool, "false", "flush every file to the device before it gets its final name", nullptr},
+    {"max_pending_mb", ParamType::Int, "256", "predictions waiting to be written, in MiB, before the loop waits", nullptr},
 };
 
 inline constexpr PluginInfo kPredictionWriterInfo = {
     "prediction_writer",
-    "0.1.0",
+    "0.2.0",
     "writes predict_step outputs as torch.load-able .pt files per batch and/or per epoch (BioNeMo layout)",
     kPredictionWriterParams,
     std::size(kPredictionWriterParams),
@@ -37,6 +52,7 @@ inline constexpr PluginInfo kPredictionWriterInfo = {
 class PredictionWriter : public Callback {
  public:
   explicit PredictionWriter(const PluginArgs& args);
+  ~PredictionWriter() override;
   void connect(Events& events) override;
 
  private:
@@ -44,18 +60,31 @@ class PredictionWriter : public Callback {
   void on_batch_end(const PredictBatchEnd& event);
   void on_epoch_end(const PredictEpochEnd& event);
   void on_predict_end(const PredictEnd& event);
+  c10::impl::GenericDict output_of(const PredictBatchEnd& event) const;
+  void keep_existing(const std::filesystem::path& file, const PredictBatchEnd& event, std::shared_ptr<WrittenBatch> slot);
   std::filesystem::path batch_file(std::int64_t batch_idx) const;
   std::filesystem::path epoch_file() const;
+  std::filesystem::path spill_dir() const;
+  void remove_own_files() const;
 
   std::filesystem::path output_dir_;
   bool write_batches_;
   bool write_epochs_;
   bool overwrite_;
+  bool resume_;
+  std::optional<std::int64_t> files_per_subdir_;
+  std::optional<StringList> keys_;
+  std::optional<at::ScalarType> dtype_;
+  SaveOptions save_options_;
   CollateOptions collate_options_;
+  std::unique_ptr<AsyncWriter> writer_;
+
   bool predicting_ = false;
   int rank_ = 0;
-  std::int64_t files_written_ = 0;
-  std::vector<c10::IValue> epoch_batches_;  // this epoch's outputs, on the CPU
+  bool epoch_done_ = false;  // resumed with this epoch's file already complete
+  std::vector<std::shared_ptr<WrittenBatch>> epoch_batches_;  // filled in by the writer thread
+  std::atomic<std::int64_t> files_written_ = 0;
+  std::atomic<std::int64_t> files_kept_ = 0;
   std::vector<boost::signals2::scoped_connection> connections_;
 };
 

@@ -118,7 +118,7 @@ TEST_CASE("the shipped jobs run end to end and Python's torch.load reads every f
 TEST_CASE("plugins, --version and --print-config describe what will run") {
   const Result plugins = run_cli("plugins");
   CHECK(plugins.exit_code == 0);
-  CHECK(plugins.output.find("prediction_writer 0.1.0") != std::string::npos);
+  CHECK(plugins.output.find("prediction_writer 0.2.0") != std::string::npos);
   CHECK(plugins.output.find("write_interval") != std::string::npos);
   CHECK(plugins.output.find("batch|epoch|batch_and_epoch") != std::string::npos);
 

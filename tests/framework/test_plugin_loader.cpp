@@ -46,7 +46,7 @@ TEST_CASE("the real prediction_writer loads by name and describes itself") {
   const LoadedPlugin plugin = loader.load("prediction_writer");
   CHECK(std::string(plugin.info().name) == "prediction_writer");
   CHECK(plugin.path() == kPlugins / "libprediction_writer.so");
-  REQUIRE(plugin.info().num_params == 5);
+  REQUIRE(plugin.info().num_params == 11);
   CHECK(std::string(plugin.info().params[0].name) == "output_dir");
   CHECK(plugin.info().params[0].default_value == nullptr);
   const auto found = loader.discover();
@@ -62,7 +62,7 @@ TEST_CASE("a library without the handshake is refused with the fix") {
 
 TEST_CASE("a plugin built for another ABI version is refused") {
   const std::string message = load_error(PluginLoader(std::vector<fs::path>{}), (kFixtures / "wrong_abi.so").string());
-  CHECK(message.find("was built for plugin ABI version 999, this minitrain uses version 1") != std::string::npos);
+  CHECK(message.find("was built for plugin ABI version 999, this minitrain uses version 2") != std::string::npos);
   CHECK(message.find("rebuild the plugin") != std::string::npos);
 }
 

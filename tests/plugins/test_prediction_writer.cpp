@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <yaml-cpp/yaml.h>
 
+#include "minitrain/collate.hpp"
 #include "minitrain/config.hpp"
 #include "minitrain/plugin_loader.hpp"
 #include "minitrain/serialization.hpp"
@@ -138,6 +139,7 @@ TEST_CASE("a non-dict prediction is stored under 'prediction'; reserved keys are
   events.setup(Setup{Stage::predict, 0, 1});
   Batch batch{{7}, {}};
   events.predict_batch_end(PredictBatchEnd{0, 0, batch.indices, batch, at::ones({1, 2})});
+  events.predict_end(PredictEnd{1});  // waits for the write
   CHECK(at::equal(field(dir / "p" / "predictions__rank_0__batch_0.pt", "prediction"), at::ones({1, 2})));
   c10::impl::GenericDict clash(c10::StringType::get(), c10::AnyType::get());
   clash.insert("batch_idx", at::ones({1}));
@@ -152,4 +154,105 @@ TEST_CASE("a writer in a fit job writes nothing") {
   writer->connect(events);
   events.setup(Setup{Stage::fit, 0, 1});
   CHECK_FALSE(fs::exists(dir / "p"));
+}
+
+TEST_CASE("epoch interval alone: spilled batches are removed, the file equals in-memory collation") {
+  TempDir dir;
+  Events events;
+  auto writer = make_writer("{output_dir: " + (dir / "p").string() + ", write_interval: epoch}");
+  writer->connect(events);
+  run_predict(events, {{2, 5}, {3, 7}, {1, 6}});
+  CHECK(std::distance(fs::directory_iterator(dir / "p"), fs::directory_iterator()) == 1);  // no spill left behind
+  const auto dict = load_pickled(dir / "p" / "predictions__rank_0.pt").toGenericDict();
+  std::vector<c10::IValue> in_memory;
+  for (const auto& [rows, length, value] : std::vector<std::tuple<int, int, float>>{{2, 5, 1.f}, {3, 7, 2.f}, {1, 6, 3.f}})
+    in_memory.push_back(prediction(rows, length, value));
+  const c10::IValue expected = batch_collator(in_memory);
+  CHECK(at::equal(dict.at("token_logits").toTensor(), expected.toGenericDict().at("token_logits").toTensor()));
+  CHECK(at::equal(dict.at("embeddings").toTensor(), expected.toGenericDict().at("embeddings").toTensor()));
+}
+
+TEST_CASE("a write that fails on the writer thread is raised in the loop, not swallowed") {
+  TempDir dir;
+  Events events;
+  auto writer = make_writer("{output_dir: " + (dir / "p").string() + "}");
+  writer->connect(events);
+  events.setup(Setup{Stage::predict, 0, 1});
+  // A directory where batch 0's file must go: its rename fails.
+  fs::create_directories(dir / "p" / "predictions__rank_0__batch_0.pt" / "blocker");
+  Batch batch{{0}, {}};
+  events.predict_batch_end(PredictBatchEnd{0, 0, batch.indices, batch, prediction(1, 2, 1.f)});
+  CHECK_THROWS_WITH(events.predict_end(PredictEnd{1}), doctest::Contains("predictions__rank_0__batch_0.pt"));
+}
+
+TEST_CASE("resume keeps complete files, drops temporaries, writes the rest; the result equals one run") {
+  TempDir dir;
+  const fs::path out = dir / "p";
+  const std::vector<std::pair<std::int64_t, std::int64_t>> shapes{{2, 5}, {3, 7}, {1, 6}, {2, 2}};
+  {
+    Events events;
+    auto writer = make_writer("{output_dir: " + out.string() + ", write_interval: batch_and_epoch}");
+    writer->connect(events);
+    run_predict(events, {shapes[0], shapes[1]});  // an interrupted run: two batches, and its epoch file removed
+  }
+  fs::remove(out / "predictions__rank_0.pt");
+  minitrain::testing::write_file(out / "predictions__rank_0__batch_2.pt.tmp4242", "truncated");
+  const auto kept_time = fs::last_write_time(out / "predictions__rank_0__batch_0.pt");
+  {
+    Events events;
+    auto writer = make_writer("{output_dir: " + out.string() + ", write_interval: batch_and_epoch, resume: true}");
+    writer->connect(events);
+    run_predict(events, shapes);
+  }
+  CHECK(fs::last_write_time(out / "predictions__rank_0__batch_0.pt") == kept_time);
+  CHECK_FALSE(fs::exists(out / "predictions__rank_0__batch_2.pt.tmp4242"));
+  TempDir fresh_dir;
+  {
+    Events events;
+    auto writer = make_writer("{output_dir: " + (fresh_dir / "p").string() + ", write_interval: batch_and_epoch}");
+    writer->connect(events);
+    run_predict(events, shapes);
+  }
+  for (const std::string name : {"predictions__rank_0.pt", "predictions__rank_0__batch_3.pt"}) {
+    for (const std::string key : {"token_logits", "embeddings", "batch_indices", "batch_idx"})
+      CHECK(at::equal(field(out / name, key), field(fresh_dir / "p" / name, key)));
+  }
+  SUBCASE("files of another job are refused") {
+    Events events;
+    auto writer = make_writer("{output_dir: " + out.string() + ", resume: true}");
+    writer->connect(events);
+    events.setup(Setup{Stage::predict, 0, 1});
+    Batch other{{40, 41}, {}};
+    events.predict_batch_end(PredictBatchEnd{0, 0, other.indices, other, prediction(2, 5, 1.f)});
+    CHECK_THROWS_WITH(events.predict_end(PredictEnd{1}), doctest::Contains("holds other samples than this job's batch"));
+  }
+  CHECK_THROWS_WITH(make_writer("{output_dir: " + out.string() + ", resume: true, overwrite: true}"),
+                    doctest::Contains("overwrite and resume cannot both be true"));
+}
+
+TEST_CASE("files_per_subdir, keys and dtype") {
+  TempDir dir;
+  Events events;
+  auto writer = make_writer("{output_dir: " + (dir / "p").string() +
+                            ", files_per_subdir: 2, keys: [token_logits], dtype: bfloat16, write_interval: batch_and_epoch}");
+  writer->connect(events);
+  run_predict(events, {{1, 2}, {1, 2}, {1, 3}});
+  const fs::path last = dir / "p" / "subdir_1" / "predictions__rank_0__batch_2.pt";
+  REQUIRE(fs::exists(dir / "p" / "subdir_0" / "predictions__rank_0__batch_1.pt"));
+  REQUIRE(fs::exists(last));
+  const auto dict = load_pickled(last).toGenericDict();
+  CHECK(dict.size() == 3);  // token_logits, batch_idx, batch_indices
+  CHECK((dict.at("token_logits").toTensor().scalar_type() == at::kBFloat16));
+  CHECK((dict.at("batch_indices").toTensor().scalar_type() == at::kLong));  // only floating point is cast
+  const auto epoch = load_pickled(dir / "p" / "predictions__rank_0.pt").toGenericDict();
+  CHECK(epoch.at("token_logits").toTensor().sizes() == at::IntArrayRef({3, 3, 3}));
+  CHECK((epoch.at("token_logits").toTensor().scalar_type() == at::kBFloat16));
+
+  Events more;
+  auto picky = make_writer("{output_dir: " + (dir / "q").string() + ", keys: [logits]}");
+  picky->connect(more);
+  more.setup(Setup{Stage::predict, 0, 1});
+  Batch batch{{0}, {}};
+  CHECK_THROWS_WITH(more.predict_batch_end(PredictBatchEnd{0, 0, batch.indices, batch, prediction(1, 2, 1.f)}),
+                    doctest::Contains("keys names 'logits', but predict_step returned only: embeddings, token_logits"));
 }

@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <variant>
+#include <vector>
 
 namespace minitrain {
 
@@ -19,6 +20,7 @@ enum class ParamType : std::uint32_t {
   Bool,
   Enum,          // a string from ParamSpec::choices
   StringIntMap,  // {key: int, ...}
+  StringList,    // [a, b, ...]
 };
 
 const char* to_string(ParamType type);
@@ -32,7 +34,8 @@ struct ParamSpec {
 };
 
 using StringIntMap = std::map<std::string, std::int64_t>;
-using ParamValue = std::variant<std::monostate, std::string, std::int64_t, double, bool, StringIntMap>;
+using StringList = std::vector<std::string>;
+using ParamValue = std::variant<std::monostate, std::string, std::int64_t, double, bool, StringIntMap, StringList>;
 
 class PluginArgs {
  public:
@@ -45,6 +48,7 @@ class PluginArgs {
   double number(const std::string& name) const;
   bool boolean(const std::string& name) const;
   StringIntMap string_int_map(const std::string& name) const;
+  StringList string_list(const std::string& name) const;
   const std::map<std::string, ParamValue>& values() const { return values_; }
 
  private:

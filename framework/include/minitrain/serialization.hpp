@@ -25,9 +25,9 @@ struct SaveOptions {
 
 // Writes `value` (tensors, dicts with string keys, lists, tuples, numbers,
 // strings) to `path` atomically: a temporary file in the same directory is
-// renamed over `path` only once complete. Returns the file offset of each
-// storage's data, in record order. Throws Error on any I/O failure, leaving
-// nothing behind.
+// renamed over `path` only once complete. Returns the file offset of the
+// first byte of each tensor, in for_each_tensor order. Throws Error on any I/O
+// failure, leaving nothing behind.
 std::vector<std::uint64_t> save_pickled(const c10::IValue& value, const std::filesystem::path& path,
                                         const SaveOptions& options = {});
 
