@@ -115,6 +115,38 @@ TEST_CASE("the shipped jobs run end to end and Python's torch.load reads every f
   CHECK(weights_check.output.find("torch.Size([30, 64])") != std::string::npos);
 }
 
+TEST_CASE("an interrupted predict, resumed, ends with the files of an uninterrupted run") {
+  TempDir dir;
+  const std::string job = "predict --config configs/predict.yaml --ckpt_path=null "
+                          "--trainer.callbacks[0].init_args.overwrite=false "
+                          "--trainer.callbacks[0].init_args.write_interval=batch_and_epoch "
+                          "--trainer.callbacks[0].init_args.files_per_subdir=4 ";
+  const Result whole = run_cli(job + "--trainer.callbacks[0].init_args.output_dir=" + (dir / "whole").string());
+  INFO(whole.output);
+  REQUIRE(whole.exit_code == 0);
+
+  const std::string resumed_dir = "--trainer.callbacks[0].init_args.output_dir=" + (dir / "resumed").string();
+  const Result first = run_cli(job + resumed_dir + " --trainer.limit_predict_batches=3");
+  INFO(first.output);
+  REQUIRE(first.exit_code == 0);
+  fs::remove(dir / "resumed" / "predictions__rank_0.pt");  // the epoch file of an epoch that never ended
+  const Result refused = run_cli(job + resumed_dir);
+  CHECK(refused.exit_code == 1);
+  CHECK(refused.output.find("resume: true to complete an interrupted run") != std::string::npos);
+
+  const Result second = run_cli(job + resumed_dir + " --trainer.callbacks[0].init_args.resume=true");
+  INFO(second.output);
+  REQUIRE(second.exit_code == 0);
+  CHECK(second.output.find("wrote 4 file(s)") != std::string::npos);  // batches 3-5 and the epoch file
+  CHECK(second.output.find("kept 3 complete file(s) of an earlier run") != std::string::npos);
+
+  const Result compare = run(fmt::format("{} tests/e2e/compare_predictions.py {} {}", MINITRAIN_PYTHON,
+                                         (dir / "whole").string(), (dir / "resumed").string()));
+  INFO(compare.output);
+  CHECK(compare.exit_code == 0);
+  CHECK(compare.output.find("compare_predictions: OK: 7 files equal") != std::string::npos);
+}
+
 TEST_CASE("plugins, --version and --print-config describe what will run") {
   const Result plugins = run_cli("plugins");
   CHECK(plugins.exit_code == 0);
