@@ -7,7 +7,6 @@
 
 #include "job_runner.hpp"
 #include "minitrain/error.hpp"
-#include "minitrain/log.hpp"
 #include "minitrain/runtime_info.hpp"
 
 namespace {
@@ -37,7 +36,6 @@ std::vector<std::string> overrides_from(const std::vector<std::string>& extras, 
 }  // namespace
 
 int main(int argc, char** argv) {
-  minitrain::log::setup();
 
   CLI::App app{"minitrain: training and inference on LibTorch with plugin callbacks"};
   app.require_subcommand(0, 1);

@@ -1,12 +1,24 @@
 #include "minitrain/async_writer.hpp"
 
 #include <fmt/format.h>
+#include <malloc.h>
 
 #include <utility>
 
 #include "minitrain/log.hpp"
 
 namespace minitrain {
+
+namespace {
+// glibc keeps chunks freed in the middle of a fragmented heap. Predictions are
+// allocated by the loop's thread and freed here, between small allocations
+// that live on (an epoch's file offsets, say), and without this their memory
+// piles up with the number of batches. Trimming hands the free pages back.
+void release_free_heap(std::size_t keep_bytes) {
+  if (::mallinfo2().fordblks > keep_bytes) ::malloc_trim(0);
+}
+constexpr std::size_t kFreeHeapKept = 16 << 20;
+}  // namespace
 
 AsyncWriter::AsyncWriter(std::size_t max_pending_bytes)
     : max_pending_bytes_(max_pending_bytes), thread_([this] { run(); }) {}
@@ -91,6 +103,11 @@ void AsyncWriter::run() {
       // Work queued after a failure is dropped: the run is going to stop.
       for (const auto& queued : queue_) pending_bytes_ -= queued.second;
       queue_.clear();
+    }
+    if (bytes > 0) {
+      lock.unlock();
+      release_free_heap(std::max(kFreeHeapKept, max_pending_bytes_));
+      lock.lock();
     }
     pending_bytes_ -= bytes;
     running_task_ = false;

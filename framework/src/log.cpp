@@ -5,12 +5,19 @@
 
 namespace minitrain::log {
 
-void setup() {
-  spdlog::set_default_logger(spdlog::stderr_color_mt("minitrain"));
-  spdlog::set_pattern("[%H:%M:%S] %^%l%$ %v");
+namespace {
+// Created on first use, so every program linked to the framework logs the same way, to stderr.
+spdlog::logger& logger() {
+  static const std::shared_ptr<spdlog::logger> instance = [] {
+    auto created = spdlog::stderr_color_mt("minitrain");
+    created->set_pattern("[%H:%M:%S] %^%l%$ %v");
+    return created;
+  }();
+  return *instance;
 }
+}  // namespace
 
-void info(std::string_view message) { spdlog::info("{}", message); }
-void warn(std::string_view message) { spdlog::warn("{}", message); }
+void info(std::string_view message) { logger().info("{}", message); }
+void warn(std::string_view message) { logger().warn("{}", message); }
 
 }  // namespace minitrain::log

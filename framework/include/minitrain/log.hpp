@@ -6,7 +6,6 @@
 
 namespace minitrain::log {
 
-void setup();  // once, in the executable
 void info(std::string_view message);
 void warn(std::string_view message);
 
