@@ -20,7 +20,7 @@ namespace {
 
 constexpr std::uint64_t kAlignment = 64;  // PyTorch's kFieldAlignment
 constexpr std::uint32_t kMax32 = 0xFFFFFFFFu;
-constexpr std::size_t kBufferSize = 1 << 20;
+constexpr std::size_t kBufferSize = 64 << 10;  // headers and small records gather here; bigger data is written directly
 // Below this a record's CRC is computed inline: handing it to the helper thread costs more than it saves.
 constexpr std::size_t kParallelCrcThreshold = 4 << 20;
 
@@ -131,7 +131,7 @@ void TorchArchiveWriter::flush_buffer() {
 
 void TorchArchiveWriter::write_bytes(const void* data, std::size_t size) {
   offset_ += size;
-  if (buffer_.size() + size <= kBufferSize) {
+  if (size < kBufferSize && buffer_.size() + size <= kBufferSize) {
     const char* bytes = static_cast<const char*>(data);
     buffer_.insert(buffer_.end(), bytes, bytes + size);
     return;
@@ -201,7 +201,7 @@ void TorchArchiveWriter::append(const void* data, std::size_t size) {
 }
 
 void TorchArchiveWriter::append_zeros(std::uint64_t size) {
-  static const std::vector<char> zeros(kBufferSize, 0);
+  static const std::vector<char> zeros(1 << 20, 0);
   while (size > 0) {
     const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(size, zeros.size()));
     append(zeros.data(), n);
