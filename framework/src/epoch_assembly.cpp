@@ -208,7 +208,7 @@ void assemble_epoch_file(const std::vector<WrittenBatch>& batches, const Collate
   const fs::path temporary = temporary_path_for(path);
   try {
     BatchFileReader reader;
-    TorchArchiveWriter archive(temporary, {.fsync = save_options.fsync});
+    TorchArchiveWriter archive(temporary, {.fsync = save_options.fsync, .name_in_errors = path});
     archive.write_record("data.pkl", pickled.program.data(), pickled.program.size());
     for (std::size_t i = 0; i < pickled.storages.size(); ++i) {
       const c10::Storage& storage = pickled.storages[i].storage();

@@ -59,7 +59,7 @@ std::vector<std::uint64_t> save_pickled(const c10::IValue& value, const fs::path
   try {
     const Pickled pickled = pickle_value(value);
     std::map<const c10::StorageImpl*, std::uint64_t> storage_offsets;
-    TorchArchiveWriter archive(temporary, {.fsync = options.fsync});
+    TorchArchiveWriter archive(temporary, {.fsync = options.fsync, .name_in_errors = path});
     archive.write_record("data.pkl", pickled.program.data(), pickled.program.size());
     for (std::size_t i = 0; i < pickled.storages.size(); ++i) {
       const c10::Storage& storage = pickled.storages[i].storage();

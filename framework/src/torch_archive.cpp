@@ -102,9 +102,10 @@ std::uint32_t clamp32(std::uint64_t v, bool zip64) { return zip64 ? kMax32 : sta
 std::string archive_record_name(const std::string& name) { return "archive/" + name; }
 
 TorchArchiveWriter::TorchArchiveWriter(std::filesystem::path path, Options options)
-    : path_(std::move(path)), options_(options) {
+    : path_(std::move(path)), options_(std::move(options)),
+      shown_name_(options_.name_in_errors.empty() ? path_.string() : options_.name_in_errors.string()) {
   fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd_ < 0) throw Error(fmt::format("cannot create {}: {}", path_.string(), std::strerror(errno)));
+  if (fd_ < 0) throw Error(fmt::format("cannot create {}: {}", shown_name_, std::strerror(errno)));
   buffer_.reserve(kBufferSize);
 }
 
@@ -122,7 +123,7 @@ void TorchArchiveWriter::flush_buffer() {
     const ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw Error(fmt::format("cannot write {}: {}", path_.string(), std::strerror(errno)));
+      throw Error(fmt::format("cannot write {}: {}", shown_name_, std::strerror(errno)));
     }
     done += static_cast<std::size_t>(n);
   }
@@ -143,7 +144,7 @@ void TorchArchiveWriter::write_bytes(const void* data, std::size_t size) {
     const ssize_t n = ::write(fd_, bytes, std::min<std::size_t>(size, 1u << 30));
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw Error(fmt::format("cannot write {}: {}", path_.string(), std::strerror(errno)));
+      throw Error(fmt::format("cannot write {}: {}", shown_name_, std::strerror(errno)));
     }
     bytes += n;
     size -= static_cast<std::size_t>(n);
@@ -248,7 +249,7 @@ void TorchArchiveWriter::patch_crc(const Entry& entry) {
     return;
   }
   if (::pwrite(fd_, crc, 4, static_cast<off_t>(position)) != 4)
-    throw Error(fmt::format("cannot write {}: {}", path_.string(), std::strerror(errno)));
+    throw Error(fmt::format("cannot write {}: {}", shown_name_, std::strerror(errno)));
 }
 
 void TorchArchiveWriter::finish() {
@@ -321,10 +322,10 @@ void TorchArchiveWriter::finish() {
   write_bytes(end.data(), end.size());
   flush_buffer();
   if (options_.fsync && ::fsync(fd_) != 0)
-    throw Error(fmt::format("cannot fsync {}: {}", path_.string(), std::strerror(errno)));
+    throw Error(fmt::format("cannot fsync {}: {}", shown_name_, std::strerror(errno)));
   const int fd = fd_;
   fd_ = -1;
-  if (::close(fd) != 0) throw Error(fmt::format("cannot write {}: {}", path_.string(), std::strerror(errno)));
+  if (::close(fd) != 0) throw Error(fmt::format("cannot write {}: {}", shown_name_, std::strerror(errno)));
 }
 
 }  // namespace minitrain

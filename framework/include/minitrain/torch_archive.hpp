@@ -20,6 +20,7 @@ class TorchArchiveWriter {
   struct Options {
     bool fsync = false;        // flush file data to the device before finish() returns
     bool force_zip64 = false;  // write zip64 fields even for small archives (tests)
+    std::filesystem::path name_in_errors;  // the file as users know it (the final name of a temporary)
   };
 
   // Creates (truncates) `path`. Throws Error naming the path and the reason.
@@ -56,6 +57,7 @@ class TorchArchiveWriter {
 
   std::filesystem::path path_;
   Options options_;
+  std::string shown_name_;  // for error messages
   int fd_ = -1;
   std::uint64_t offset_ = 0;  // bytes handed to write_bytes so far
   std::vector<char> buffer_;  // small writes (headers) are gathered here
