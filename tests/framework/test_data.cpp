@@ -5,6 +5,7 @@
 
 #include "minitrain/error.hpp"
 #include "minitrain/fasta.hpp"
+#include "index_dataset.hpp"
 #include "test_support.hpp"
 
 #include "doctest_torch.hpp"
@@ -73,20 +74,6 @@ TEST_CASE("FastaDataset pads to the longest in the batch or to max_length") {
 }
 
 namespace {
-class CountingDataset : public Dataset {
- public:
-  explicit CountingDataset(std::int64_t n) : n_(n) {}
-  std::int64_t size() const override { return n_; }
-  Batch get_batch(std::span<const std::int64_t> indices) const override {
-    Batch b;
-    b.indices.assign(indices.begin(), indices.end());
-    return b;
-  }
-
- private:
-  std::int64_t n_;
-};
-
 std::vector<std::int64_t> epoch_order(DataLoader& loader, std::int64_t epoch) {
   loader.set_epoch(epoch);
   std::vector<std::int64_t> order;
@@ -99,7 +86,7 @@ std::vector<std::int64_t> epoch_order(DataLoader& loader, std::int64_t epoch) {
 }  // namespace
 
 TEST_CASE("DataLoader: batches, drop_last and seeded shuffling") {
-  auto data = std::make_shared<CountingDataset>(10);
+  auto data = std::make_shared<minitrain::testing::IndexDataset>(10);
   DataLoader plain(data, {4, false, false, 0});
   CHECK(plain.num_batches() == 3);
   CHECK(plain.batch(2).indices == std::vector<std::int64_t>{8, 9});

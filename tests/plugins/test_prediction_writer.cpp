@@ -1,12 +1,10 @@
 // The PredictionWriter as the CLI uses it: loaded from its .so, checked
 // against its parameter table, driven by the Trainer's events.
 #include <ATen/ATen.h>
-#include <yaml-cpp/yaml.h>
 
 #include "minitrain/collate.hpp"
-#include "minitrain/config.hpp"
-#include "minitrain/plugin_loader.hpp"
 #include "minitrain/serialization.hpp"
+#include "plugin_factory.hpp"
 #include "test_support.hpp"
 
 #include "doctest_torch.hpp"
@@ -18,13 +16,7 @@ namespace fs = std::filesystem;
 namespace {
 
 std::shared_ptr<Callback> make_writer(const std::string& init_args_yaml) {
-  static const LoadedPlugin plugin = PluginLoader({MINITRAIN_PLUGIN_DIR}).load("prediction_writer");
-  Diagnostics diagnostics;
-  const auto& info = plugin.info();
-  PluginArgs args = validate_params(YAML::Load(init_args_yaml), std::span(info.params, info.num_params), "init_args",
-                                    JobSource("job.yaml"), diagnostics);
-  diagnostics.throw_if_any();
-  return plugin.create(args);
+  return minitrain::testing::make_plugin_callback(MINITRAIN_PLUGIN_DIR, "prediction_writer", init_args_yaml);
 }
 
 c10::impl::GenericDict prediction(std::int64_t rows, std::int64_t length, float value) {
