@@ -1,9 +1,13 @@
 // The PredictionWriter as the CLI uses it: loaded from its .so, checked
 // against its parameter table, driven by the Trainer's events.
 #include <ATen/ATen.h>
+#include <torch/nn/module.h>
+#include <torch/optim/optimizer.h>
 
 #include "minitrain/collate.hpp"
 #include "minitrain/serialization.hpp"
+#include "index_dataset.hpp"
+#include "minitrain/trainer.hpp"
 #include "plugin_factory.hpp"
 #include "test_support.hpp"
 
@@ -247,4 +251,36 @@ TEST_CASE("files_per_subdir, keys and dtype") {
   Batch batch{{0}, {}};
   CHECK_THROWS_WITH(more.predict_batch_end(PredictBatchEnd{0, 0, batch.indices, batch, prediction(1, 2, 1.f)}),
                     doctest::Contains("keys names 'logits', but predict_step returned only: embeddings, token_logits"));
+}
+
+namespace {
+// Returns a small prediction dict for every batch.
+class ConstantModule : public Module {
+ public:
+  torch::nn::Module& network() override { return network_; }
+  at::Tensor training_step(const Batch&, std::int64_t) override { return at::zeros({}); }
+  c10::IValue predict_step(const Batch& batch, std::int64_t) override { return prediction(batch.size(), 3, 1.f); }
+  std::unique_ptr<torch::optim::Optimizer> configure_optimizers() override { return nullptr; }
+
+ private:
+  torch::nn::Module network_;
+};
+}  // namespace
+
+TEST_CASE("under the Trainer, a failed background write fires the exception event and stops predict") {
+  TempDir dir;
+  // What resume finds under batch 1's name cannot be read: the check fails on the writer thread.
+  fs::create_directories(dir / "p" / "predictions__rank_0__batch_1.pt");
+  Events events;
+  auto writer = make_writer("{output_dir: " + (dir / "p").string() + ", resume: true}");
+  writer->connect(events);
+  std::vector<std::string> failures;
+  boost::signals2::scoped_connection spy = events.exception.connect([&](const ExceptionEvent& e) { failures.push_back(e.message); });
+  DataLoader loader(std::make_shared<minitrain::testing::IndexDataset>(8), {2, false, false, 0});
+  ConstantModule module;
+  Trainer trainer({}, events);
+  CHECK_THROWS_WITH(trainer.predict(module, loader), doctest::Contains("predictions__rank_0__batch_1.pt"));
+  REQUIRE(failures.size() == 1);
+  CHECK(failures[0].find("predictions__rank_0__batch_1.pt") != std::string::npos);
+  CHECK(fs::exists(dir / "p" / "predictions__rank_0__batch_0.pt"));  // finished work is kept
 }
