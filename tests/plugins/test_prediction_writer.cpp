@@ -23,6 +23,13 @@ std::shared_ptr<Callback> make_writer(const std::string& init_args_yaml) {
   return minitrain::testing::make_plugin_callback(MINITRAIN_PLUGIN_DIR, "prediction_writer", init_args_yaml);
 }
 
+// A writer listening to `events`.
+std::shared_ptr<Callback> writer_on(Events& events, const std::string& init_args_yaml) {
+  auto writer = make_writer(init_args_yaml);
+  writer->connect(events);
+  return writer;
+}
+
 c10::impl::GenericDict prediction(std::int64_t rows, std::int64_t length, float value) {
   c10::impl::GenericDict d(c10::StringType::get(), c10::AnyType::get());
   d.insert("embeddings", at::full({rows, 4}, value));
@@ -57,8 +64,7 @@ TEST_CASE("batch interval: one BioNeMo-named file per batch with batch_idx and b
   TempDir dir;
   const fs::path out = dir / "preds";
   Events events;
-  auto writer = make_writer("{output_dir: " + out.string() + "}");
-  writer->connect(events);
+  auto writer = writer_on(events, "{output_dir: " + out.string() + "}");
   CHECK(events.predict_epoch_end.num_slots() == 0);  // a batch writer never hears epoch ends
   run_predict(events, {{2, 5}, {3, 7}}, /*rank=*/1);
   CHECK(fs::exists(out / "predictions__rank_1__batch_0.pt"));
@@ -75,8 +81,7 @@ TEST_CASE("batch interval: one BioNeMo-named file per batch with batch_idx and b
 TEST_CASE("epoch interval: one collated file, padded, equal to the batch files") {
   TempDir dir;
   Events events;
-  auto writer = make_writer("{output_dir: " + (dir / "p").string() + ", write_interval: batch_and_epoch}");
-  writer->connect(events);
+  auto writer = writer_on(events, "{output_dir: " + (dir / "p").string() + ", write_interval: batch_and_epoch}");
   run_predict(events, {{2, 5}, {3, 7}, {1, 6}});
   const fs::path epoch = dir / "p" / "predictions__rank_0.pt";
   REQUIRE(fs::exists(epoch));
@@ -94,9 +99,8 @@ TEST_CASE("epoch interval: one collated file, padded, equal to the batch files")
 TEST_CASE("per-key dims from init_args reach the collator") {
   TempDir dir;
   Events events;
-  auto writer = make_writer("{output_dir: " + (dir / "p").string() +
+  auto writer = writer_on(events, "{output_dir: " + (dir / "p").string() +
                             ", write_interval: epoch, batch_dim_key_defaults: {token_logits: 1}, seq_dim_key_defaults: {token_logits: 0}}");
-  writer->connect(events);
   run_predict(events, {{2, 2}, {2, 2}});  // [2, 2, 3] twice: batch along dim 1
   CHECK(field(dir / "p" / "predictions__rank_0.pt", "token_logits").sizes() == at::IntArrayRef({2, 4, 3}));
 }
@@ -106,15 +110,13 @@ TEST_CASE("existing predictions are refused without overwrite and replaced with 
   const fs::path out = dir / "p";
   {
     Events events;
-    auto writer = make_writer("{output_dir: " + out.string() + "}");
-    writer->connect(events);
+    auto writer = writer_on(events, "{output_dir: " + out.string() + "}");
     run_predict(events, {{1, 2}, {1, 2}, {1, 2}});
   }
   CHECK_THROWS_WITH(make_writer("{output_dir: " + out.string() + "}"),
                     doctest::Contains("already holds 3 prediction file(s), e.g. predictions__rank_0__batch_0.pt"));
   Events events;
-  auto writer = make_writer("{output_dir: " + out.string() + ", overwrite: true}");
-  writer->connect(events);
+  auto writer = writer_on(events, "{output_dir: " + out.string() + ", overwrite: true}");
   run_predict(events, {{1, 2}});
   // No file from the earlier, longer run is left to mix with this one.
   CHECK(std::distance(fs::directory_iterator(out), fs::directory_iterator()) == 1);
@@ -130,8 +132,7 @@ TEST_CASE("an output_dir that cannot be a directory is refused before anything i
 TEST_CASE("a non-dict prediction is stored under 'prediction'; reserved keys are refused") {
   TempDir dir;
   Events events;
-  auto writer = make_writer("{output_dir: " + (dir / "p").string() + "}");
-  writer->connect(events);
+  auto writer = writer_on(events, "{output_dir: " + (dir / "p").string() + "}");
   events.setup(Setup{Stage::predict, 0, 1});
   Batch batch{{7}, {}};
   events.predict_batch_end(PredictBatchEnd{0, 0, batch.indices, batch, at::ones({1, 2})});
@@ -146,8 +147,7 @@ TEST_CASE("a non-dict prediction is stored under 'prediction'; reserved keys are
 TEST_CASE("a writer in a fit job writes nothing") {
   TempDir dir;
   Events events;
-  auto writer = make_writer("{output_dir: " + (dir / "p").string() + "}");
-  writer->connect(events);
+  auto writer = writer_on(events, "{output_dir: " + (dir / "p").string() + "}");
   events.setup(Setup{Stage::fit, 0, 1});
   CHECK_FALSE(fs::exists(dir / "p"));
 }
@@ -155,8 +155,7 @@ TEST_CASE("a writer in a fit job writes nothing") {
 TEST_CASE("epoch interval alone: spilled batches are removed, the file equals in-memory collation") {
   TempDir dir;
   Events events;
-  auto writer = make_writer("{output_dir: " + (dir / "p").string() + ", write_interval: epoch}");
-  writer->connect(events);
+  auto writer = writer_on(events, "{output_dir: " + (dir / "p").string() + ", write_interval: epoch}");
   run_predict(events, {{2, 5}, {3, 7}, {1, 6}});
   CHECK(std::distance(fs::directory_iterator(dir / "p"), fs::directory_iterator()) == 1);  // no spill left behind
   const auto dict = load_pickled(dir / "p" / "predictions__rank_0.pt").toGenericDict();
@@ -171,8 +170,7 @@ TEST_CASE("epoch interval alone: spilled batches are removed, the file equals in
 TEST_CASE("a write that fails on the writer thread is raised in the loop, not swallowed") {
   TempDir dir;
   Events events;
-  auto writer = make_writer("{output_dir: " + (dir / "p").string() + "}");
-  writer->connect(events);
+  auto writer = writer_on(events, "{output_dir: " + (dir / "p").string() + "}");
   events.setup(Setup{Stage::predict, 0, 1});
   // A directory where batch 0's file must go: its rename fails.
   fs::create_directories(dir / "p" / "predictions__rank_0__batch_0.pt" / "blocker");
@@ -187,8 +185,7 @@ TEST_CASE("resume keeps complete files, drops temporaries, writes the rest; the 
   const std::vector<std::pair<std::int64_t, std::int64_t>> shapes{{2, 5}, {3, 7}, {1, 6}, {2, 2}};
   {
     Events events;
-    auto writer = make_writer("{output_dir: " + out.string() + ", write_interval: batch_and_epoch}");
-    writer->connect(events);
+    auto writer = writer_on(events, "{output_dir: " + out.string() + ", write_interval: batch_and_epoch}");
     run_predict(events, {shapes[0], shapes[1]});  // an interrupted run: two batches, and its epoch file removed
   }
   fs::remove(out / "predictions__rank_0.pt");
@@ -196,8 +193,7 @@ TEST_CASE("resume keeps complete files, drops temporaries, writes the rest; the 
   const auto kept_time = fs::last_write_time(out / "predictions__rank_0__batch_0.pt");
   {
     Events events;
-    auto writer = make_writer("{output_dir: " + out.string() + ", write_interval: batch_and_epoch, resume: true}");
-    writer->connect(events);
+    auto writer = writer_on(events, "{output_dir: " + out.string() + ", write_interval: batch_and_epoch, resume: true}");
     run_predict(events, shapes);
   }
   CHECK(fs::last_write_time(out / "predictions__rank_0__batch_0.pt") == kept_time);
@@ -205,8 +201,7 @@ TEST_CASE("resume keeps complete files, drops temporaries, writes the rest; the 
   TempDir fresh_dir;
   {
     Events events;
-    auto writer = make_writer("{output_dir: " + (fresh_dir / "p").string() + ", write_interval: batch_and_epoch}");
-    writer->connect(events);
+    auto writer = writer_on(events, "{output_dir: " + (fresh_dir / "p").string() + ", write_interval: batch_and_epoch}");
     run_predict(events, shapes);
   }
   for (const std::string name : {"predictions__rank_0.pt", "predictions__rank_0__batch_3.pt"}) {
@@ -215,8 +210,7 @@ TEST_CASE("resume keeps complete files, drops temporaries, writes the rest; the 
   }
   SUBCASE("files of another job are refused") {
     Events events;
-    auto writer = make_writer("{output_dir: " + out.string() + ", resume: true}");
-    writer->connect(events);
+    auto writer = writer_on(events, "{output_dir: " + out.string() + ", resume: true}");
     events.setup(Setup{Stage::predict, 0, 1});
     Batch other{{40, 41}, {}};
     events.predict_batch_end(PredictBatchEnd{0, 0, other.indices, other, prediction(2, 5, 1.f)});
@@ -229,9 +223,8 @@ TEST_CASE("resume keeps complete files, drops temporaries, writes the rest; the 
 TEST_CASE("files_per_subdir, keys and dtype") {
   TempDir dir;
   Events events;
-  auto writer = make_writer("{output_dir: " + (dir / "p").string() +
+  auto writer = writer_on(events, "{output_dir: " + (dir / "p").string() +
                             ", files_per_subdir: 2, keys: [token_logits], dtype: bfloat16, write_interval: batch_and_epoch}");
-  writer->connect(events);
   run_predict(events, {{1, 2}, {1, 2}, {1, 3}});
   const fs::path last = dir / "p" / "subdir_1" / "predictions__rank_0__batch_2.pt";
   REQUIRE(fs::exists(dir / "p" / "subdir_0" / "predictions__rank_0__batch_1.pt"));
@@ -245,8 +238,7 @@ TEST_CASE("files_per_subdir, keys and dtype") {
   CHECK((epoch.at("token_logits").toTensor().scalar_type() == at::kBFloat16));
 
   Events more;
-  auto picky = make_writer("{output_dir: " + (dir / "q").string() + ", keys: [logits]}");
-  picky->connect(more);
+  auto picky = writer_on(more, "{output_dir: " + (dir / "q").string() + ", keys: [logits]}");
   more.setup(Setup{Stage::predict, 0, 1});
   Batch batch{{0}, {}};
   CHECK_THROWS_WITH(more.predict_batch_end(PredictBatchEnd{0, 0, batch.indices, batch, prediction(1, 2, 1.f)}),
@@ -272,8 +264,7 @@ TEST_CASE("under the Trainer, a failed background write fires the exception even
   // What resume finds under batch 1's name cannot be read: the check fails on the writer thread.
   fs::create_directories(dir / "p" / "predictions__rank_0__batch_1.pt");
   Events events;
-  auto writer = make_writer("{output_dir: " + (dir / "p").string() + ", resume: true}");
-  writer->connect(events);
+  auto writer = writer_on(events, "{output_dir: " + (dir / "p").string() + ", resume: true}");
   std::vector<std::string> failures;
   boost::signals2::scoped_connection spy = events.exception.connect([&](const ExceptionEvent& e) { failures.push_back(e.message); });
   DataLoader loader(std::make_shared<minitrain::testing::IndexDataset>(8), {2, false, false, 0});
