@@ -19,6 +19,7 @@ namespace {
 
 // Final prediction files of any rank, at the top or in subdir_N folders.
 const std::regex kPredictionFile(R"(predictions__rank_\d+(__batch_\d+)?\.pt)");
+const std::regex kSubdir(R"(subdir_\d+)");
 
 std::regex own_files(int rank, bool with_temporaries) {
   return std::regex(fmt::format(R"(predictions__rank_{}(__batch_\d+)?\.pt{})", rank, with_temporaries ? R"((\.tmp\d+)?)" : ""));
@@ -28,8 +29,9 @@ std::vector<fs::path> prediction_files_in(const fs::path& dir, const std::regex&
   std::vector<fs::path> files;
   std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (it.depth() == 0 && it->is_directory() && !std::regex_match(it->path().filename().string(), std::regex(R"(subdir_\d+)")))
-      it.disable_recursion_pending();  // only subdir_N folders hold prediction files
+    // Prediction files sit in output_dir itself or one level down, in subdir_N folders.
+    if (it->is_directory(ec) && (it.depth() > 0 || !std::regex_match(it->path().filename().string(), kSubdir)))
+      it.disable_recursion_pending();
     if (std::regex_match(it->path().filename().string(), pattern)) files.push_back(it->path());
   }
   std::sort(files.begin(), files.end());
