@@ -126,6 +126,10 @@ void run_job(const JobRequest& request) {
   options.limit_train_batches = job.trainer.limit_train_batches;
   options.limit_predict_batches = job.trainer.limit_predict_batches;
   options.device = device;
+  options.gradient_clip_val = job.trainer.gradient_clip_val;
+  options.accumulate_grad_batches = job.trainer.accumulate_grad_batches;
+  options.optimizer = job.optimizer;
+  options.lr_scheduler = job.lr_scheduler;
   Trainer trainer(options, events);
   if (request.stage == Stage::fit) {
     trainer.fit(*module, loader_data);

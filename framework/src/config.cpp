@@ -6,6 +6,7 @@
 #include <fstream>
 #include <regex>
 
+#include "minitrain/optimization.hpp"
 #include "minitrain/protein_encoder.hpp"
 
 namespace minitrain {
@@ -18,7 +19,7 @@ constexpr ParamSpec kJobParams[] = {
     {"seed_everything", ParamType::Int, "null", "seed for weights init, masking and shuffling", nullptr},
     {"ckpt_path", ParamType::Path, "null", "weights to load before fit or predict", nullptr},
 };
-const std::string kJobSections[] = {"trainer", "model", "data"};
+const std::string kJobSections[] = {"trainer", "model", "data", "optimizer", "lr_scheduler"};
 
 constexpr ParamSpec kTrainerParams[] = {
     {"max_epochs", ParamType::Int, "1", "epochs to train", nullptr},
@@ -26,13 +27,12 @@ constexpr ParamSpec kTrainerParams[] = {
     {"limit_predict_batches", ParamType::Int, "null", "predict batches (null: all)", nullptr},
     {"accelerator", ParamType::Enum, "cpu", "where the model runs", "cpu|cuda|auto"},
     {"default_root_dir", ParamType::Path, "runs", "where fit writes checkpoints/last.pt", nullptr},
+    {"gradient_clip_val", ParamType::Float, "null", "clip the gradients' total norm to this (null: no clipping)", nullptr},
+    {"accumulate_grad_batches", ParamType::Int, "1", "take an optimizer step every N batches", nullptr},
 };
 const std::string kTrainerSections[] = {"callbacks"};
 
-constexpr ParamSpec kModelParams[] = {
-    {"class_path", ParamType::Enum, nullptr, "the built-in model", "protein_encoder"},
-};
-const std::string kModelSections[] = {"init_args"};
+const std::string kComponentSections[] = {"init_args"};
 
 constexpr ParamSpec kDataParams[] = {
     {"fasta", ParamType::Path, nullptr, "FASTA file of protein sequences", nullptr},
@@ -288,6 +288,46 @@ void load_callbacks(YAML::Node trainer, const JobSource& source, Diagnostics& di
   }
 }
 
+// A `{class_path: NAME, init_args: {...}}` section, LightningCLI's shape: the
+// class is one of `choices`, its init_args are checked against that class's
+// table and its range checks. Empty when the class itself is missing or wrong.
+struct Component {
+  std::string class_path;
+  PluginArgs init_args;
+};
+
+std::optional<Component> load_component(YAML::Node node, const std::string& yaml_path, const char* choices,
+                                        std::span<const ParamSpec> (*table)(const std::string&),
+                                        std::vector<ArgProblem> (*problems)(const std::string&, const PluginArgs&),
+                                        const JobSource& source, Diagnostics& diagnostics) {
+  const ParamSpec class_spec[] = {{"class_path", ParamType::Enum, nullptr, "which one", choices}};
+  const PluginArgs top = validate_params(node, class_spec, yaml_path, source, diagnostics, kComponentSections);
+  if (!top.has("class_path") || !node.IsMap()) return std::nullopt;
+  Component component{top.string("class_path"), {}};
+  YAML::Node init_args = section(node, "init_args");
+  const std::string args_path = yaml_path + ".init_args";
+  const std::size_t before = diagnostics.items().size();
+  component.init_args = validate_params(init_args, table(component.class_path), args_path, source, diagnostics);
+  if (diagnostics.items().size() == before) {
+    for (const ArgProblem& problem : problems(component.class_path, component.init_args)) {
+      const std::string path = args_path + "." + problem.key;
+      diagnostics.error(source.locate(init_args[problem.key], path), path, problem.message);
+    }
+  }
+  return component;
+}
+
+std::span<const ParamSpec> model_params(const std::string&) { return kProteinEncoderParams; }
+
+std::vector<ArgProblem> model_arg_problems(const std::string&, const PluginArgs& args) {
+  std::vector<ArgProblem> problems;
+  for (const char* name : {"embed_dim", "num_layers", "num_heads", "ff_dim", "max_positions"}) {
+    if (args.integer(name) < 1) problems.push_back({name, fmt::format("must be at least 1, got {}", args.integer(name))});
+  }
+  if (!problems.empty()) return problems;
+  return protein_encoder_arg_problems(args);
+}
+
 }  // namespace
 
 void JobSource::add_override(const std::string& yaml_path, const std::string& argument) {
@@ -380,29 +420,26 @@ JobConfig load_job_config(const fs::path& file, const std::vector<std::string>& 
   job.trainer.limit_predict_batches = optional_value(t, "limit_predict_batches", &PluginArgs::integer);
   if (t.has("accelerator")) job.trainer.accelerator = t.string("accelerator");
   if (t.has("default_root_dir")) job.trainer.default_root_dir = t.string("default_root_dir");
+  job.trainer.gradient_clip_val = optional_value(t, "gradient_clip_val", &PluginArgs::number);
+  if (t.has("accumulate_grad_batches")) job.trainer.accumulate_grad_batches = t.integer("accumulate_grad_batches");
+  require_at_least(t, "accumulate_grad_batches", 1, trainer, "trainer", job.source, diagnostics);
   require_at_least(t, "max_epochs", 1, trainer, "trainer", job.source, diagnostics);
   require_at_least(t, "limit_train_batches", 0, trainer, "trainer", job.source, diagnostics);
   require_at_least(t, "limit_predict_batches", 0, trainer, "trainer", job.source, diagnostics);
   if (trainer.IsMap()) load_callbacks(trainer, job.source, diagnostics, job.trainer);
 
-  YAML::Node model = section(root, "model");
-  const PluginArgs m = validate_params(model, kModelParams, "model", job.source, diagnostics, kModelSections);
-  if (m.has("class_path")) {
-    job.model.class_path = m.string("class_path");
-    if (model.IsMap()) {
-      YAML::Node init_args = section(model, "init_args");
-      job.model.init_args = validate_params(init_args, kProteinEncoderParams, "model.init_args", job.source, diagnostics);
-      const std::size_t before = diagnostics.items().size();
-      for (const char* name : {"embed_dim", "num_layers", "num_heads", "ff_dim", "max_positions"})
-        require_at_least(job.model.init_args, name, 1, init_args, "model.init_args", job.source, diagnostics);
-      if (diagnostics.items().size() == before && job.model.init_args.has("embed_dim") && job.model.init_args.has("num_heads") &&
-          job.model.init_args.has("mask_prob")) {
-        for (const auto& problem : protein_encoder_arg_problems(job.model.init_args)) {
-          const std::string path = "model.init_args." + problem.key;
-          diagnostics.error(job.source.locate(init_args[problem.key], path), path, problem.message);
-        }
-      }
-    }
+  if (auto model = load_component(section(root, "model"), "model", "protein_encoder", model_params, model_arg_problems,
+                                  job.source, diagnostics))
+    job.model = {model->class_path, model->init_args};
+  if (root["optimizer"] && !root["optimizer"].IsNull()) {
+    if (auto optimizer = load_component(root["optimizer"], "optimizer", kOptimizerNames, optimizer_params,
+                                        optimizer_arg_problems, job.source, diagnostics))
+      job.optimizer = OptimizerConfig{optimizer->class_path, optimizer->init_args};
+  }
+  if (root["lr_scheduler"] && !root["lr_scheduler"].IsNull()) {
+    if (auto schedule = load_component(root["lr_scheduler"], "lr_scheduler", kScheduleNames, schedule_params,
+                                       schedule_arg_problems, job.source, diagnostics))
+      job.lr_scheduler = ScheduleConfig{schedule->class_path, schedule->init_args};
   }
 
   YAML::Node data = section(root, "data");

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <torch/csrc/autograd/grad_mode.h>
 #include <torch/nn/module.h>
+#include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/optimizer.h>
 
 #include <algorithm>
@@ -63,21 +64,39 @@ void Trainer::run_fit(Module& module, DataLoader& loader) {
   torch::nn::Module& network = module.network();
   network.to(options_.device);
   events_.setup(Setup{Stage::fit, options_.global_rank, options_.world_size});
-  std::unique_ptr<torch::optim::Optimizer> optimizer = module.configure_optimizers();
+  std::unique_ptr<torch::optim::Optimizer> optimizer =
+      options_.optimizer ? make_optimizer(*options_.optimizer, network.parameters()) : module.configure_optimizers();
   if (!optimizer) throw Error("configure_optimizers returned no optimizer");
+  const std::int64_t accumulate = std::max<std::int64_t>(options_.accumulate_grad_batches, 1);
+  const std::int64_t batches_per_epoch = limited(loader.num_batches(), options_.limit_train_batches);
+  const std::int64_t steps_per_epoch = (batches_per_epoch + accumulate - 1) / accumulate;
+  const LrSchedule schedule = options_.lr_scheduler ? make_lr_schedule(*options_.lr_scheduler, steps_per_epoch * options_.max_epochs) : nullptr;
+  std::vector<double> base_lrs;
+  for (auto& group : optimizer->param_groups()) base_lrs.push_back(group.options().get_lr());
+
+  auto optimizer_step = [&] {
+    if (options_.gradient_clip_val) torch::nn::utils::clip_grad_norm_(network.parameters(), *options_.gradient_clip_val);
+    if (schedule) {
+      const double factor = schedule(global_step_);
+      for (std::size_t g = 0; g < base_lrs.size(); ++g) optimizer->param_groups()[g].options().set_lr(base_lrs[g] * factor);
+    }
+    optimizer->step();
+    optimizer->zero_grad();
+    ++global_step_;
+  };
+
   events_.fit_start(FitStart{options_.max_epochs});
   std::int64_t epoch = 0;
   for (; epoch < options_.max_epochs; ++epoch) {
     loader.set_epoch(epoch);
     network.train();
     events_.train_epoch_start(TrainEpochStart{epoch});
-    const std::int64_t num_batches = limited(loader.num_batches(), options_.limit_train_batches);
+    optimizer->zero_grad();
     double loss_sum = 0.0;
-    for (std::int64_t batch_idx = 0; batch_idx < num_batches; ++batch_idx) {
+    for (std::int64_t batch_idx = 0; batch_idx < batches_per_epoch; ++batch_idx) {
       const auto indices = loader.batch_indices(batch_idx);
       const Batch batch = loader.batch(batch_idx).to(options_.device);
       events_.train_batch_start(TrainBatchStart{epoch, batch_idx, 0, indices, batch});
-      optimizer->zero_grad();
       const at::Tensor loss = module.training_step(batch, batch_idx);
       if (!loss.defined() || loss.numel() != 1)
         throw Error(fmt::format("training_step must return a scalar loss (epoch {}, batch {})", epoch, batch_idx));
@@ -85,14 +104,14 @@ void Trainer::run_fit(Module& module, DataLoader& loader) {
       if (!std::isfinite(value))
         throw Error(fmt::format("the loss is {} at epoch {}, batch {}; lower the learning rate or check the data",
                                 value, epoch, batch_idx));
-      loss.backward();
-      optimizer->step();
-      ++global_step_;
+      // As Lightning does: each batch of an accumulation window adds loss / N to the gradients.
+      (accumulate > 1 ? loss / static_cast<double>(accumulate) : loss).backward();
+      if ((batch_idx + 1) % accumulate == 0 || batch_idx + 1 == batches_per_epoch) optimizer_step();
       loss_sum += value;
       const at::Tensor detached = loss.detach();
       events_.train_batch_end(TrainBatchEnd{epoch, batch_idx, 0, global_step_, indices, batch, detached});
     }
-    events_.train_epoch_end(TrainEpochEnd{epoch, num_batches ? loss_sum / static_cast<double>(num_batches) : std::nan("")});
+    events_.train_epoch_end(TrainEpochEnd{epoch, batches_per_epoch ? loss_sum / static_cast<double>(batches_per_epoch) : std::nan("")});
   }
   events_.fit_end(FitEnd{epoch, global_step_});
   events_.teardown(Teardown{Stage::fit});

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "framework/line_regression.hpp"
 #include "framework/spy_callback.hpp"
 #include "minitrain/error.hpp"
 #include "minitrain/trainer.hpp"
@@ -13,50 +14,11 @@
 #include "doctest_torch.hpp"
 
 using namespace minitrain;
+using minitrain::testing::LineDataset;
+using minitrain::testing::LineModule;
 using minitrain::testing::SpyCallback;
 
 namespace {
-
-// y = 3x + 1 on N points; index i holds x = i / N.
-class LineDataset : public Dataset {
- public:
-  explicit LineDataset(std::int64_t n) : n_(n) {}
-  std::int64_t size() const override { return n_; }
-  Batch get_batch(std::span<const std::int64_t> indices) const override {
-    Batch batch;
-    batch.indices.assign(indices.begin(), indices.end());
-    at::Tensor x = at::tensor(std::vector<std::int64_t>(indices.begin(), indices.end()), at::kLong).to(at::kFloat).div(n_).unsqueeze(1);
-    batch.fields["x"] = x;
-    batch.fields["y"] = x * 3 + 1;
-    return batch;
-  }
-
- private:
-  std::int64_t n_;
-};
-
-class LineModule : public Module {
- public:
-  LineModule() : linear_(torch::nn::Linear(1, 1)) { holder_->register_module("linear", linear_); }
-  torch::nn::Module& network() override { return *holder_; }
-  at::Tensor training_step(const Batch& batch, std::int64_t batch_idx) override {
-    if (fail_train_at == batch_idx) throw Error("training_step failed on purpose");
-    return (linear_(batch.field("x")) - batch.field("y")).pow(2).mean();
-  }
-  c10::IValue predict_step(const Batch& batch, std::int64_t batch_idx) override {
-    if (fail_predict_at == batch_idx) throw Error("predict_step failed on purpose");
-    return linear_(batch.field("x"));
-  }
-  std::unique_ptr<torch::optim::Optimizer> configure_optimizers() override {
-    return std::make_unique<torch::optim::SGD>(holder_->parameters(), torch::optim::SGDOptions(0.5));
-  }
-  std::int64_t fail_train_at = -1;
-  std::int64_t fail_predict_at = -1;
-
- private:
-  std::shared_ptr<torch::nn::Module> holder_ = std::make_shared<torch::nn::Module>();
-  torch::nn::Linear linear_;
-};
 
 // A Trainer over LineDataset with a spy listening to every event.
 struct Harness {

@@ -13,6 +13,7 @@
 
 #include "minitrain/diagnostics.hpp"
 #include "minitrain/fasta.hpp"
+#include "minitrain/optimization.hpp"
 #include "minitrain/params.hpp"
 
 namespace minitrain {
@@ -44,6 +45,8 @@ struct TrainerConfig {
   std::optional<std::int64_t> limit_predict_batches;
   std::string accelerator = "cpu";
   std::filesystem::path default_root_dir = "runs";
+  std::optional<double> gradient_clip_val;
+  std::int64_t accumulate_grad_batches = 1;
   std::vector<CallbackSpec> callbacks;
 };
 
@@ -66,6 +69,8 @@ struct JobConfig {
   TrainerConfig trainer;
   ModelConfig model;
   DataConfig data;
+  std::optional<OptimizerConfig> optimizer;    // replaces the model's own optimizer
+  std::optional<ScheduleConfig> lr_scheduler;
   std::optional<std::filesystem::path> ckpt_path;  // weights to load before running
   YAML::Node resolved;  // the whole job, overrides applied and defaults filled in
   JobSource source;

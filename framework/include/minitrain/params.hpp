@@ -37,6 +37,12 @@ using StringIntMap = std::map<std::string, std::int64_t>;
 using StringList = std::vector<std::string>;
 using ParamValue = std::variant<std::monostate, std::string, std::int64_t, double, bool, StringIntMap, StringList>;
 
+// Arguments that are each well-typed but do not fit (a range, or together).
+struct ArgProblem {
+  std::string key;      // the init_args key to blame
+  std::string message;  // what is wrong and how to fix it
+};
+
 class PluginArgs {
  public:
   PluginArgs() = default;

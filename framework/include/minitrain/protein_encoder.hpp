@@ -26,11 +26,6 @@ inline constexpr ParamSpec kProteinEncoderParams[] = {
     {"weight_decay", ParamType::Float, "0.01", "AdamW weight decay", nullptr},
 };
 
-struct ArgProblem {
-  std::string key;      // the init_args key to blame
-  std::string message;  // what is wrong and how to fix it
-};
-
 // Arguments that are each well-typed but do not fit together (num_heads must
 // divide embed_dim, mask_prob in (0, 1]); empty when all is well.
 std::vector<ArgProblem> protein_encoder_arg_problems(const PluginArgs& args);

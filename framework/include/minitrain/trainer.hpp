@@ -9,6 +9,7 @@
 #include "minitrain/data.hpp"
 #include "minitrain/events.hpp"
 #include "minitrain/module.hpp"
+#include "minitrain/optimization.hpp"
 
 namespace minitrain {
 
@@ -19,6 +20,10 @@ struct TrainerOptions {
   c10::Device device = c10::Device(c10::kCPU);
   int global_rank = 0;
   int world_size = 1;
+  std::optional<double> gradient_clip_val;        // clip the gradients' total norm to this
+  std::int64_t accumulate_grad_batches = 1;        // optimizer step every N batches (and at epoch end)
+  std::optional<OptimizerConfig> optimizer;        // replaces module.configure_optimizers()
+  std::optional<ScheduleConfig> lr_scheduler;      // lr factor per optimizer step
 };
 
 class Trainer {
