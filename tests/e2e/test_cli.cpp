@@ -173,6 +173,32 @@ TEST_CASE("a write that fails mid-run (file size limit) stops the run with the r
   CHECK(loads.exit_code == 0);
 }
 
+TEST_CASE("seed_everything: two runs of the same job give bit-identical weights and predictions") {
+  TempDir dir;
+  for (const std::string run_name : {"a", "b"}) {
+    const fs::path root = dir / run_name;
+    const Result fit = run_cli(fmt::format("fit --config configs/fit.yaml --trainer.max_epochs=2 --trainer.default_root_dir={} "
+                                           "'--optimizer={{class_path: sgd, init_args: {{lr: 0.05, momentum: 0.9}}}}' "
+                                           "'--lr_scheduler={{class_path: cosine, init_args: {{warmup_steps: 2}}}}' "
+                                           "--trainer.accumulate_grad_batches=2 --trainer.gradient_clip_val=1.0",
+                                           root.string()));
+    INFO(fit.output);
+    REQUIRE(fit.exit_code == 0);
+    fs::rename(root / "checkpoints" / "last.pt", root / "weights.pt");
+    const Result predict = run_cli(fmt::format("predict --config configs/predict.yaml --ckpt_path={} "
+                                               "--trainer.callbacks[0].init_args.output_dir={}",
+                                               (root / "weights.pt").string(), (root / "predictions").string()));
+    INFO(predict.output);
+    REQUIRE(predict.exit_code == 0);
+    fs::remove_all(root / "checkpoints");
+  }
+  const Result compare = run(fmt::format("{} tests/e2e/compare_predictions.py {} {}", MINITRAIN_PYTHON, (dir / "a").string(),
+                                         (dir / "b").string()));
+  INFO(compare.output);
+  CHECK(compare.exit_code == 0);
+  CHECK(compare.output.find("compare_predictions: OK: 7 files equal") != std::string::npos);  // weights + 6 batches
+}
+
 TEST_CASE("plugins, --version and --print-config describe what will run") {
   const Result plugins = run_cli("plugins");
   CHECK(plugins.exit_code == 0);
