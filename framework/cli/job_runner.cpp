@@ -16,6 +16,7 @@
 #include "minitrain/protein_encoder.hpp"
 #include "minitrain/runtime_info.hpp"
 #include "minitrain/trainer.hpp"
+#include "minitrain/training_checkpoint.hpp"
 
 namespace minitrain::cli {
 
@@ -103,7 +104,11 @@ void run_job(const JobRequest& request) {
                                                     request.stage == Stage::fit && job.data.drop_last,
                                                     static_cast<std::uint64_t>(job.seed_everything.value_or(0))});
   std::unique_ptr<Module> module = make_protein_encoder(job.model.init_args, dataset->tokenizer().vocab_size());
-  if (job.ckpt_path) {
+  // fit with a training checkpoint goes on where it stopped; bare weights only start from there.
+  const bool resume = request.stage == Stage::fit && job.ckpt_path && is_training_checkpoint(*job.ckpt_path);
+  if (resume) {
+    log::info(fmt::format("resuming fit from {}", job.ckpt_path->string()));
+  } else if (job.ckpt_path) {
     load_weights(module->network(), *job.ckpt_path);
     log::info(fmt::format("loaded weights from {}", job.ckpt_path->string()));
   } else if (request.stage == Stage::predict) {
@@ -130,14 +135,19 @@ void run_job(const JobRequest& request) {
   options.accumulate_grad_batches = job.trainer.accumulate_grad_batches;
   options.optimizer = job.optimizer;
   options.lr_scheduler = job.lr_scheduler;
+  const fs::path checkpoint_dir = job.trainer.default_root_dir / "checkpoints";
+  if (request.stage == Stage::fit) {
+    fs::create_directories(checkpoint_dir);
+    options.checkpoint_path = checkpoint_dir / "last.pt";
+    if (resume) options.resume_from = *job.ckpt_path;
+  }
   Trainer trainer(options, events);
   if (request.stage == Stage::fit) {
     trainer.fit(*module, loader_data);
-    const fs::path checkpoint_dir = job.trainer.default_root_dir / "checkpoints";
-    fs::create_directories(checkpoint_dir);
-    const fs::path weights = checkpoint_dir / "last.pt";
+    const fs::path weights = checkpoint_dir / "weights.pt";
     save_weights(module->network(), weights);
-    log::info(fmt::format("weights saved to {} (use it as ckpt_path in a predict job)", weights.string()));
+    log::info(fmt::format("training checkpoint (resume with --ckpt_path) at {}; weights ({{name: tensor}}) at {}",
+                          options.checkpoint_path->string(), weights.string()));
   } else {
     trainer.predict(*module, loader_data);
   }

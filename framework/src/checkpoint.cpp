@@ -20,14 +20,21 @@ std::map<std::string, at::Tensor> named_state(torch::nn::Module& network) {
 }
 }  // namespace
 
-void save_weights(torch::nn::Module& network, const std::filesystem::path& path) {
-  c10::Dict<std::string, at::Tensor> dict;
+c10::impl::GenericDict state_dict_of(torch::nn::Module& network) {
+  c10::impl::GenericDict dict(c10::StringType::get(), c10::TensorType::get());
   for (const auto& [name, tensor] : named_state(network)) dict.insert(name, compact_cpu(tensor));
-  save_pickled(dict, path);
+  return dict;
 }
 
+void save_weights(torch::nn::Module& network, const std::filesystem::path& path) { save_pickled(state_dict_of(network), path); }
+
 void load_weights(torch::nn::Module& network, const std::filesystem::path& path) {
-  const c10::IValue loaded = load_pickled(path);
+  c10::IValue loaded = load_pickled(path);
+  if (loaded.isGenericDict() && loaded.toGenericDict().contains("state_dict")) loaded = loaded.toGenericDict().at("state_dict");
+  load_state_dict(network, loaded, path);
+}
+
+void load_state_dict(torch::nn::Module& network, const c10::IValue& loaded, const std::filesystem::path& path) {
   if (!loaded.isGenericDict())
     throw DataError(fmt::format("{}: error: expected a dict of name: tensor (a state_dict), got a {}", path.string(), loaded.tagKind()));
   auto state = named_state(network);

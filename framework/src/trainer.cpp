@@ -11,6 +11,7 @@
 #include <cmath>
 
 #include "minitrain/error.hpp"
+#include "minitrain/training_checkpoint.hpp"
 
 namespace minitrain {
 
@@ -85,8 +86,14 @@ void Trainer::run_fit(Module& module, DataLoader& loader) {
     ++global_step_;
   };
 
-  events_.fit_start(FitStart{options_.max_epochs});
   std::int64_t epoch = 0;
+  if (options_.resume_from) {
+    const TrainingProgress progress = load_training_checkpoint(*options_.resume_from, network, *optimizer);
+    epoch = progress.epochs_done;
+    global_step_ = progress.global_step;
+  }
+
+  events_.fit_start(FitStart{options_.max_epochs});
   for (; epoch < options_.max_epochs; ++epoch) {
     loader.set_epoch(epoch);
     network.train();
@@ -111,6 +118,8 @@ void Trainer::run_fit(Module& module, DataLoader& loader) {
       const at::Tensor detached = loss.detach();
       events_.train_batch_end(TrainBatchEnd{epoch, batch_idx, 0, global_step_, indices, batch, detached});
     }
+    if (options_.checkpoint_path)
+      save_training_checkpoint(*options_.checkpoint_path, network, *optimizer, {epoch + 1, global_step_});
     events_.train_epoch_end(TrainEpochEnd{epoch, batches_per_epoch ? loss_sum / static_cast<double>(batches_per_epoch) : std::nan("")});
   }
   events_.fit_end(FitEnd{epoch, global_step_});

@@ -76,7 +76,7 @@ TEST_CASE("the shipped jobs run end to end and Python's torch.load reads every f
   INFO(fit.output);
   REQUIRE(fit.exit_code == 0);
   CHECK(fit.output.find("epoch 1 done: mean train loss") != std::string::npos);
-  CHECK(fit.output.find("weights saved to " + ckpt) != std::string::npos);
+  CHECK(fit.output.find("training checkpoint (resume with --ckpt_path) at " + ckpt) != std::string::npos);
 
   const std::string weights = fmt::format("--ckpt_path={}", ckpt);
   const Result batch = run_cli(fmt::format("predict --config configs/predict.yaml {} --trainer.callbacks[0].init_args.output_dir={}",
@@ -109,7 +109,7 @@ TEST_CASE("the shipped jobs run end to end and Python's torch.load reads every f
   const Result weights_check = run(fmt::format(
       "{} -c \"import torch; w = torch.load('{}'); assert type(w) is dict and len(w) > 10; "
       "assert all(isinstance(v, torch.Tensor) for v in w.values()); print(w['lm_head.weight'].shape)\"",
-      MINITRAIN_PYTHON, ckpt));
+      MINITRAIN_PYTHON, (dir / "fit" / "checkpoints" / "weights.pt").string()));
   INFO(weights_check.output);
   CHECK(weights_check.exit_code == 0);
   CHECK(weights_check.output.find("torch.Size([30, 64])") != std::string::npos);
@@ -184,7 +184,7 @@ TEST_CASE("seed_everything: two runs of the same job give bit-identical weights 
                                            root.string()));
     INFO(fit.output);
     REQUIRE(fit.exit_code == 0);
-    fs::rename(root / "checkpoints" / "last.pt", root / "weights.pt");
+    fs::rename(root / "checkpoints" / "weights.pt", root / "weights.pt");
     const Result predict = run_cli(fmt::format("predict --config configs/predict.yaml --ckpt_path={} "
                                                "--trainer.callbacks[0].init_args.output_dir={}",
                                                (root / "weights.pt").string(), (root / "predictions").string()));
@@ -197,6 +197,31 @@ TEST_CASE("seed_everything: two runs of the same job give bit-identical weights 
   INFO(compare.output);
   CHECK(compare.exit_code == 0);
   CHECK(compare.output.find("compare_predictions: OK: 7 files equal") != std::string::npos);  // weights + 6 batches
+}
+
+TEST_CASE("fit stopped after epoch 1 and resumed with --ckpt_path equals an uninterrupted fit") {
+  TempDir dir;
+  const std::string fit = "fit --config configs/fit.yaml ";
+  const Result whole = run_cli(fit + "--trainer.max_epochs=2 --trainer.default_root_dir=" + (dir / "whole").string());
+  INFO(whole.output);
+  REQUIRE(whole.exit_code == 0);
+  const std::string part_root = "--trainer.default_root_dir=" + (dir / "part").string();
+  const Result first = run_cli(fit + "--trainer.max_epochs=1 " + part_root);
+  INFO(first.output);
+  REQUIRE(first.exit_code == 0);
+  const Result resumed = run_cli(fit + "--trainer.max_epochs=2 " + part_root + " --ckpt_path=" +
+                                 (dir / "part" / "checkpoints" / "last.pt").string());
+  INFO(resumed.output);
+  REQUIRE(resumed.exit_code == 0);
+  CHECK(resumed.output.find("resuming fit from") != std::string::npos);
+  CHECK(resumed.output.find("epoch 0 done") == std::string::npos);  // epoch 0 is not trained again
+  CHECK(resumed.output.find("epoch 1 done") != std::string::npos);
+  const Result compare = run(fmt::format("{} tests/e2e/compare_predictions.py {} {}", MINITRAIN_PYTHON,
+                                         (dir / "whole" / "checkpoints").string(), (dir / "part" / "checkpoints").string()));
+  INFO(compare.output);
+  CHECK(compare.exit_code == 0);
+  // weights.pt and last.pt alike: weights, optimizer state, counters and RNG state.
+  CHECK(compare.output.find("compare_predictions: OK: 2 files equal") != std::string::npos);
 }
 
 TEST_CASE("plugins, --version and --print-config describe what will run") {

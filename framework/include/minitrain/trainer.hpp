@@ -4,6 +4,7 @@
 #include <c10/core/Device.h>
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 
 #include "minitrain/data.hpp"
@@ -24,6 +25,8 @@ struct TrainerOptions {
   std::int64_t accumulate_grad_batches = 1;        // optimizer step every N batches (and at epoch end)
   std::optional<OptimizerConfig> optimizer;        // replaces module.configure_optimizers()
   std::optional<ScheduleConfig> lr_scheduler;      // lr factor per optimizer step
+  std::optional<std::filesystem::path> checkpoint_path;  // a training checkpoint written after every epoch
+  std::optional<std::filesystem::path> resume_from;      // a training checkpoint to go on from
 };
 
 class Trainer {

@@ -1,0 +1,37 @@
+#pragma once
+// Everything a fit needs to go on exactly where it stopped, in one file that
+// Python reads with torch.load as a dict:
+//   {"state_dict": {name: tensor}, "optimizer": {"state": {param_index: {...}}, "lr": [per group]},
+//    "epochs_done": int64 [], "global_step": int64 [], "rng_state": uint8 [N]}
+// The shuffle order is a function of (seed, epoch) and the lr schedule of the
+// step, so with the RNG state they need nothing more.
+#include <cstdint>
+#include <filesystem>
+
+namespace torch::nn {
+class Module;
+}
+namespace torch::optim {
+class Optimizer;
+}
+
+namespace minitrain {
+
+struct TrainingProgress {
+  std::int64_t epochs_done = 0;
+  std::int64_t global_step = 0;
+};
+
+// Writes atomically (temporary name, then rename).
+void save_training_checkpoint(const std::filesystem::path& path, torch::nn::Module& network,
+                              torch::optim::Optimizer& optimizer, TrainingProgress progress);
+
+// Restores weights, optimizer state and the CPU random generator. Throws
+// DataError when the file is not a training checkpoint or does not fit.
+TrainingProgress load_training_checkpoint(const std::filesystem::path& path, torch::nn::Module& network,
+                                          torch::optim::Optimizer& optimizer);
+
+// Whether `path` holds a training checkpoint (rather than bare weights).
+bool is_training_checkpoint(const std::filesystem::path& path);
+
+}  // namespace minitrain
