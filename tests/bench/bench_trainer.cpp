@@ -12,22 +12,16 @@
 #include <chrono>
 #include <cstring>
 
+#include "bench_timing.hpp"
 #include "minitrain/fasta.hpp"
 #include "minitrain/optimization.hpp"
 #include "minitrain/protein_encoder.hpp"
 #include "minitrain/trainer.hpp"
 
 using namespace minitrain;
-using Clock = std::chrono::steady_clock;
+using namespace minitrain::bench;
 
 namespace {
-
-double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 PluginArgs encoder_args() {
   PluginArgs args;

@@ -23,21 +23,15 @@
 
 #include "index_dataset.hpp"
 #include "plugin_factory.hpp"
+#include "bench_timing.hpp"
 #include "minitrain/serialization.hpp"
 #include "minitrain/trainer.hpp"
 
 namespace fs = std::filesystem;
 using namespace minitrain;
-using Clock = std::chrono::steady_clock;
+using namespace minitrain::bench;
 
 namespace {
-
-double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 c10::impl::GenericDict prediction_of_mib(std::int64_t mib) {
   const std::int64_t floats = (mib << 20) / 4;
