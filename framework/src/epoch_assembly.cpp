@@ -201,30 +201,16 @@ void assemble_epoch_file(const std::vector<WrittenBatch>& batches, const Collate
     });
   }
   const CollationPlan plan = plan_collation(skeletons, options);
-  const Pickled pickled = pickle_value(plan.structure);
   std::map<const c10::StorageImpl*, const CollatedTensor*> tensor_of_storage;
   for (const CollatedTensor& tensor : plan.tensors) tensor_of_storage[tensor.placeholder.storage().unsafeGetStorageImpl()] = &tensor;
 
-  const fs::path temporary = temporary_path_for(path);
-  try {
-    BatchFileReader reader;
-    TorchArchiveWriter archive(temporary, {.fsync = save_options.fsync, .name_in_errors = path});
-    archive.write_record("data.pkl", pickled.program.data(), pickled.program.size());
-    for (std::size_t i = 0; i < pickled.storages.size(); ++i) {
-      const c10::Storage& storage = pickled.storages[i].storage();
-      archive.begin_record(fmt::format("data/{}", i), storage.nbytes());
-      TensorStreamer(archive, reader, *tensor_of_storage.at(storage.unsafeGetStorageImpl()), locations).stream();
-      archive.end_record();
-    }
-    archive.write_record("version", "3\n", 2);
-    archive.write_record("byteorder", "little", 6);
-    archive.finish();
-    commit_file(temporary, path, save_options);
-  } catch (...) {
-    std::error_code ignored;
-    fs::remove(temporary, ignored);
-    throw;
-  }
+  BatchFileReader reader;
+  write_torch_file(plan.structure, path, save_options,
+                   [&](TorchArchiveWriter& archive, const std::string& record, const c10::Storage& storage) {
+                     archive.begin_record(record, storage.nbytes());
+                     TensorStreamer(archive, reader, *tensor_of_storage.at(storage.unsafeGetStorageImpl()), locations).stream();
+                     archive.end_record();
+                   });
 }
 
 }  // namespace minitrain

@@ -34,12 +34,15 @@ Pickled pickle_value(const c10::IValue& value) {
   return out;
 }
 
+namespace {
+
 fs::path temporary_path_for(const fs::path& path) {
   fs::path temporary = path;
   temporary += fmt::format(".tmp{}", ::getpid());
   return temporary;
 }
 
+// Renames a finished temporary file over `path`, and fsyncs the directory if asked.
 void commit_file(const fs::path& temporary, const fs::path& path, const SaveOptions& options) {
   fs::rename(temporary, path);
   if (!options.fsync) return;
@@ -54,28 +57,21 @@ void commit_file(const fs::path& temporary, const fs::path& path, const SaveOpti
   ::close(fd);
 }
 
-std::vector<std::uint64_t> save_pickled(const c10::IValue& value, const fs::path& path, const SaveOptions& options) {
+}  // namespace
+
+void write_torch_file(const c10::IValue& value, const fs::path& path, const SaveOptions& options,
+                      const StorageWriter& write_storage) {
   const fs::path temporary = temporary_path_for(path);
   try {
     const Pickled pickled = pickle_value(value);
-    std::map<const c10::StorageImpl*, std::uint64_t> storage_offsets;
     TorchArchiveWriter archive(temporary, {.fsync = options.fsync, .name_in_errors = path});
     archive.write_record("data.pkl", pickled.program.data(), pickled.program.size());
-    for (std::size_t i = 0; i < pickled.storages.size(); ++i) {
-      const c10::Storage& storage = pickled.storages[i].storage();
-      storage_offsets[storage.unsafeGetStorageImpl()] =
-          archive.write_record(fmt::format("data/{}", i), storage.data(), storage.nbytes());
-    }
+    for (std::size_t i = 0; i < pickled.storages.size(); ++i)
+      write_storage(archive, fmt::format("data/{}", i), pickled.storages[i].storage());
     archive.write_record("version", "3\n", 2);
     archive.write_record("byteorder", "little", 6);
     archive.finish();
     commit_file(temporary, path, options);
-    std::vector<std::uint64_t> tensor_offsets;
-    for_each_tensor(value, [&](const at::Tensor& t) {
-      tensor_offsets.push_back(storage_offsets.at(t.storage().unsafeGetStorageImpl()) +
-                               static_cast<std::uint64_t>(t.storage_offset()) * t.element_size());
-    });
-    return tensor_offsets;
   } catch (const c10::Error& e) {
     std::error_code ignored;
     fs::remove(temporary, ignored);
@@ -85,6 +81,19 @@ std::vector<std::uint64_t> save_pickled(const c10::IValue& value, const fs::path
     fs::remove(temporary, ignored);
     throw;
   }
+}
+
+std::vector<std::uint64_t> save_pickled(const c10::IValue& value, const fs::path& path, const SaveOptions& options) {
+  std::map<const c10::StorageImpl*, std::uint64_t> storage_offsets;
+  write_torch_file(value, path, options, [&](TorchArchiveWriter& archive, const std::string& record, const c10::Storage& storage) {
+    storage_offsets[storage.unsafeGetStorageImpl()] = archive.write_record(record, storage.data(), storage.nbytes());
+  });
+  std::vector<std::uint64_t> tensor_offsets;
+  for_each_tensor(value, [&](const at::Tensor& t) {
+    tensor_offsets.push_back(storage_offsets.at(t.storage().unsafeGetStorageImpl()) +
+                             static_cast<std::uint64_t>(t.storage_offset()) * t.element_size());
+  });
+  return tensor_offsets;
 }
 
 c10::IValue load_pickled(const fs::path& path) {

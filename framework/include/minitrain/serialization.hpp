@@ -7,6 +7,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <string>
 #include <vector>
 
 namespace minitrain {
@@ -31,11 +33,16 @@ struct SaveOptions {
 std::vector<std::uint64_t> save_pickled(const c10::IValue& value, const std::filesystem::path& path,
                                         const SaveOptions& options = {});
 
-// The temporary name save_pickled writes through before renaming to `path`.
-std::filesystem::path temporary_path_for(const std::filesystem::path& path);
+class TorchArchiveWriter;
 
-// Renames a finished temporary file over `path` (and fsyncs the directory if asked).
-void commit_file(const std::filesystem::path& temporary, const std::filesystem::path& path, const SaveOptions& options);
+// Writes `value` as a torch.save file, atomically: the pickle program, then one
+// record per storage, each written by `write_storage(archive, record_name,
+// storage)`, then the version and byte-order records; all under a temporary
+// name in the same directory, renamed to `path` once complete and removed on
+// any failure. save_pickled and epoch assembly differ only in `write_storage`.
+using StorageWriter = std::function<void(TorchArchiveWriter&, const std::string&, const c10::Storage&)>;
+void write_torch_file(const c10::IValue& value, const std::filesystem::path& path, const SaveOptions& options,
+                      const StorageWriter& write_storage);
 
 // Reads a file written by save_pickled or by Python's torch.save. Dicts come
 // back as generic dicts (iterate them; do not toTypedDict).
