@@ -15,6 +15,7 @@
 #include "minitrain/plugin_loader.hpp"
 #include "minitrain/protein_encoder.hpp"
 #include "minitrain/runtime_info.hpp"
+#include "minitrain/serialization.hpp"
 #include "minitrain/trainer.hpp"
 #include "minitrain/training_checkpoint.hpp"
 
@@ -105,12 +106,16 @@ void run_job(const JobRequest& request) {
                                                     static_cast<std::uint64_t>(job.seed_everything.value_or(0))});
   std::unique_ptr<Module> module = make_protein_encoder(job.model.init_args, dataset->tokenizer().vocab_size());
   // fit with a training checkpoint goes on where it stopped; bare weights only start from there.
-  const bool resume = request.stage == Stage::fit && job.ckpt_path && is_training_checkpoint(*job.ckpt_path);
-  if (resume) {
-    log::info(fmt::format("resuming fit from {}", job.ckpt_path->string()));
-  } else if (job.ckpt_path) {
-    load_weights(module->network(), *job.ckpt_path);
-    log::info(fmt::format("loaded weights from {}", job.ckpt_path->string()));
+  std::optional<LoadedCheckpoint> resume;
+  if (job.ckpt_path) {
+    LoadedCheckpoint loaded{load_pickled(*job.ckpt_path), *job.ckpt_path};
+    if (request.stage == Stage::fit && is_training_checkpoint(loaded.value)) {
+      log::info(fmt::format("resuming fit from {}", job.ckpt_path->string()));
+      resume = std::move(loaded);
+    } else {
+      load_weights(module->network(), loaded.value, loaded.file);
+      log::info(fmt::format("loaded weights from {}", job.ckpt_path->string()));
+    }
   } else if (request.stage == Stage::predict) {
     log::warn("no ckpt_path in the job: predicting with freshly initialised weights");
   }
@@ -139,7 +144,7 @@ void run_job(const JobRequest& request) {
   if (request.stage == Stage::fit) {
     fs::create_directories(checkpoint_dir);
     options.checkpoint_path = checkpoint_dir / "last.pt";
-    if (resume) options.resume_from = *job.ckpt_path;
+    options.resume_from = std::move(resume);
   }
   Trainer trainer(options, events);
   if (request.stage == Stage::fit) {

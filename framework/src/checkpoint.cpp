@@ -29,9 +29,12 @@ c10::impl::GenericDict state_dict_of(torch::nn::Module& network) {
 void save_weights(torch::nn::Module& network, const std::filesystem::path& path) { save_pickled(state_dict_of(network), path); }
 
 void load_weights(torch::nn::Module& network, const std::filesystem::path& path) {
-  c10::IValue loaded = load_pickled(path);
-  if (loaded.isGenericDict() && loaded.toGenericDict().contains("state_dict")) loaded = loaded.toGenericDict().at("state_dict");
-  load_state_dict(network, loaded, path);
+  load_weights(network, load_pickled(path), path);
+}
+
+void load_weights(torch::nn::Module& network, const c10::IValue& loaded, const std::filesystem::path& source) {
+  const bool checkpoint = loaded.isGenericDict() && loaded.toGenericDict().contains("state_dict");
+  load_state_dict(network, checkpoint ? loaded.toGenericDict().at("state_dict") : loaded, source);
 }
 
 void load_state_dict(torch::nn::Module& network, const c10::IValue& loaded, const std::filesystem::path& path) {

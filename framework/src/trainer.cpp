@@ -88,7 +88,7 @@ void Trainer::run_fit(Module& module, DataLoader& loader) {
 
   std::int64_t epoch = 0;
   if (options_.resume_from) {
-    const TrainingProgress progress = load_training_checkpoint(*options_.resume_from, network, *optimizer);
+    const TrainingProgress progress = restore_training_checkpoint(*options_.resume_from, network, *optimizer);
     epoch = progress.epochs_done;
     global_step_ = progress.global_step;
   }

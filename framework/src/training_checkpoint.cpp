@@ -125,13 +125,14 @@ void save_training_checkpoint(const fs::path& path, torch::nn::Module& network, 
   save_pickled(checkpoint, path);
 }
 
-bool is_training_checkpoint(const fs::path& path) {
-  const c10::IValue loaded = load_pickled(path);
+bool is_training_checkpoint(const c10::IValue& loaded) {
   return loaded.isGenericDict() && loaded.toGenericDict().contains("optimizer") && loaded.toGenericDict().contains("epochs_done");
 }
 
-TrainingProgress load_training_checkpoint(const fs::path& path, torch::nn::Module& network, torch::optim::Optimizer& optimizer) {
-  const c10::IValue loaded = load_pickled(path);
+TrainingProgress restore_training_checkpoint(const LoadedCheckpoint& file, torch::nn::Module& network,
+                                             torch::optim::Optimizer& optimizer) {
+  const c10::IValue& loaded = file.value;
+  const fs::path& path = file.file;
   if (!loaded.isGenericDict())
     throw DataError(fmt::format("{}: error: not a training checkpoint (expected a dict, got a {})", path.string(), loaded.tagKind()));
   const auto checkpoint = loaded.toGenericDict();

@@ -45,7 +45,7 @@ at::Tensor fit(std::int64_t max_epochs, const OptimizerConfig& opt, const std::f
   TrainerOptions options{.max_epochs = max_epochs};
   options.optimizer = opt;
   options.checkpoint_path = checkpoint;
-  options.resume_from = resume_from;
+  if (resume_from) options.resume_from = LoadedCheckpoint{load_pickled(*resume_from), *resume_from};
   Trainer trainer(options, events);
   trainer.fit(module, loader);
   return at::cat({module.linear()->weight.flatten(), module.linear()->bias.flatten()}).detach();
@@ -71,7 +71,8 @@ TEST_CASE("bare weights are not a training checkpoint") {
   TempDir dir;
   minitrain::testing::LineModule module;
   save_weights(module.network(), dir / "w.pt");
-  CHECK_FALSE(is_training_checkpoint(dir / "w.pt"));
+  const LoadedCheckpoint weights{load_pickled(dir / "w.pt"), dir / "w.pt"};
+  CHECK_FALSE(is_training_checkpoint(weights.value));
   auto opt = torch::optim::SGD(module.network().parameters(), torch::optim::SGDOptions(0.1));
-  CHECK_THROWS_WITH_AS(load_training_checkpoint(dir / "w.pt", module.network(), opt), doctest::Contains("not a training checkpoint"), DataError);
+  CHECK_THROWS_WITH_AS(restore_training_checkpoint(weights, module.network(), opt), doctest::Contains("not a training checkpoint"), DataError);
 }

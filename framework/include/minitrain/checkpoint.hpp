@@ -15,6 +15,8 @@ void save_weights(torch::nn::Module& network, const std::filesystem::path& path)
 // Reads bare weights, or the weights inside a training checkpoint. Throws
 // DataError naming missing, unexpected or mis-shaped entries.
 void load_weights(torch::nn::Module& network, const std::filesystem::path& path);
+// The same for a file already read by load_pickled; `source` names it in errors.
+void load_weights(torch::nn::Module& network, const c10::IValue& loaded, const std::filesystem::path& source);
 
 // The network's parameters and buffers as {name: tensor} on the CPU.
 c10::impl::GenericDict state_dict_of(torch::nn::Module& network);

@@ -11,6 +11,7 @@
 #include "minitrain/events.hpp"
 #include "minitrain/module.hpp"
 #include "minitrain/optimization.hpp"
+#include "minitrain/training_checkpoint.hpp"
 
 namespace minitrain {
 
@@ -26,7 +27,7 @@ struct TrainerOptions {
   std::optional<OptimizerConfig> optimizer;        // replaces module.configure_optimizers()
   std::optional<ScheduleConfig> lr_scheduler;      // lr factor per optimizer step
   std::optional<std::filesystem::path> checkpoint_path;  // a training checkpoint written after every epoch
-  std::optional<std::filesystem::path> resume_from;      // a training checkpoint to go on from
+  std::optional<LoadedCheckpoint> resume_from;           // a training checkpoint to go on from
 };
 
 class Trainer {

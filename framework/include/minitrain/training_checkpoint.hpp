@@ -5,6 +5,8 @@
 //    "epochs_done": int64 [], "global_step": int64 [], "rng_state": uint8 [N]}
 // The shuffle order is a function of (seed, epoch) and the lr schedule of the
 // step, so with the RNG state they need nothing more.
+#include <ATen/core/ivalue.h>
+
 #include <cstdint>
 #include <filesystem>
 
@@ -26,12 +28,18 @@ struct TrainingProgress {
 void save_training_checkpoint(const std::filesystem::path& path, torch::nn::Module& network,
                               torch::optim::Optimizer& optimizer, TrainingProgress progress);
 
-// Restores weights, optimizer state and the CPU random generator. Throws
-// DataError when the file is not a training checkpoint or does not fit.
-TrainingProgress load_training_checkpoint(const std::filesystem::path& path, torch::nn::Module& network,
-                                          torch::optim::Optimizer& optimizer);
+// A file as load_pickled read it, and where it came from (for messages).
+struct LoadedCheckpoint {
+  c10::IValue value;
+  std::filesystem::path file;
+};
 
-// Whether `path` holds a training checkpoint (rather than bare weights).
-bool is_training_checkpoint(const std::filesystem::path& path);
+// Whether a loaded file is a training checkpoint (rather than bare weights).
+bool is_training_checkpoint(const c10::IValue& loaded);
+
+// Restores weights, optimizer state and the CPU random generator. Throws
+// DataError when it is not a training checkpoint or does not fit.
+TrainingProgress restore_training_checkpoint(const LoadedCheckpoint& checkpoint, torch::nn::Module& network,
+                                             torch::optim::Optimizer& optimizer);
 
 }  // namespace minitrain
