@@ -4,8 +4,8 @@
 #include <caffe2/serialize/inline_container.h>
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <torch/csrc/jit/serialization/import_read.h>
 #include <torch/csrc/jit/serialization/pickler.h>
+#include <torch/csrc/jit/serialization/unpickler.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,6 +15,7 @@
 
 #include "minitrain/error.hpp"
 #include "minitrain/ivalue_tree.hpp"
+#include "minitrain/pickle_repair.hpp"
 #include "minitrain/torch_archive.hpp"
 
 namespace minitrain {
@@ -99,8 +100,23 @@ std::vector<std::uint64_t> save_pickled(const c10::IValue& value, const fs::path
 c10::IValue load_pickled(const fs::path& path) {
   if (!fs::is_regular_file(path)) throw DataError(fmt::format("{}: error: no such file", path.string()));
   try {
+    // What torch::jit::readArchiveAndTensors does, with the pickle program
+    // repaired first so that Python's one-item dicts and lists load.
     caffe2::serialize::PyTorchStreamReader reader(path.string());
-    return torch::jit::readArchiveAndTensors("data", "", "", c10::nullopt, c10::nullopt, at::Device(at::kCPU), reader);
+    const auto [pickle, pickle_size] = reader.getRecord("data.pkl");
+    const std::vector<char> program =
+        repair_pickle(std::span(static_cast<const char*>(pickle.get()), static_cast<std::size_t>(pickle_size)));
+    std::size_t consumed = 0;
+    auto read_program = [&](char* buffer, std::size_t length) -> std::size_t {
+      length = std::min(length, program.size() - consumed);
+      std::memcpy(buffer, program.data() + consumed, length);
+      consumed += length;
+      return length;
+    };
+    auto read_record = [&](const std::string& name) { return std::get<0>(reader.getRecord("data/" + name)); };
+    torch::jit::Unpickler unpickler(read_program, nullptr, nullptr, read_record, at::Device(at::kCPU));
+    unpickler.set_version(reader.version());
+    return unpickler.parse_ivalue();
   } catch (const c10::Error& e) {
     throw DataError(fmt::format("{}: error: not a readable torch.save file: {}", path.string(), e.what_without_backtrace()));
   }

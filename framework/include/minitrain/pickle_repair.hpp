@@ -1,0 +1,17 @@
+#pragma once
+// LibTorch 1.13's unpickler does not know SETITEM and APPEND, the opcodes
+// Python's pickle uses to add a single item to a dict or list
+// (pytorch/pytorch#67902): torch.save({"x": t}) or torch.save([t]) cannot be
+// read back in C++. This rewrites each as the equivalent MARK ... SETITEMS or
+// MARK ... APPENDS, which it does know, leaving everything else as it was.
+#include <span>
+#include <vector>
+
+namespace minitrain {
+
+// The program with every SETITEM and APPEND rewritten; unchanged when it has none, or
+// when it holds an opcode this rewriter does not follow (then the unpickler
+// reports the problem itself).
+std::vector<char> repair_pickle(std::span<const char> program);
+
+}  // namespace minitrain
