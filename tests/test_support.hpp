@@ -1,6 +1,6 @@
 #pragma once
 // Helpers shared by the tests: a temporary directory that cleans up
-// after itself, and reading and writing small files.
+// after itself, reading and writing small files, and running Python.
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -40,5 +40,14 @@ inline std::filesystem::path write_file(const std::filesystem::path& path, const
   std::ofstream(path) << text;
   return path;
 }
+
+#ifdef MINITRAIN_PYTHON
+// Runs a Python program (Debian's python3-torch) in `dir`; its exit status.
+inline int run_python(const std::filesystem::path& dir, const std::string& program) {
+  const std::filesystem::path script = write_file(dir / "script.py", program);
+  const std::string command = "cd '" + dir.string() + "' && " MINITRAIN_PYTHON " '" + script.string() + "'";
+  return std::system(command.c_str());
+}
+#endif
 
 }  // namespace minitrain::testing

@@ -14,7 +14,7 @@ namespace fs = std::filesystem;
 std::vector<FastaRecord> read_fasta(const fs::path& path) {
   std::ifstream in(path);
   if (!in) {
-    throw DataError(fmt::format("{}: error: cannot open FASTA file ({})\n  fix: check data.fasta in the job file",
+    throw DataError(fmt::format("{}: error: cannot open FASTA file ({})\n  fix: check the fasta path in the data section of the job file",
                                 path.string(), fs::exists(path) ? "permission denied" : "no such file"));
   }
   std::vector<FastaRecord> records;
