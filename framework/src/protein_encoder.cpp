@@ -1,6 +1,7 @@
 #include "minitrain/protein_encoder.hpp"
 
 #include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
 #include <ATen/TensorIndexing.h>
 #include <fmt/format.h>
 #include <torch/nn/functional/loss.h>
@@ -68,14 +69,23 @@ class ProteinEncoder : public Module {
 
   at::Tensor training_step(const Batch& batch, std::int64_t) override {
     const at::Tensor& input_ids = batch.field("input_ids");
-    const at::Tensor& attention_mask = batch.field("attention_mask");
-    const at::Tensor residues = input_ids.ge(AminoAcidTokenizer::kFirstResidue);
-    at::Tensor masked = at::rand(input_ids.sizes(), at::TensorOptions().device(input_ids.device())).lt(mask_prob_).logical_and(residues);
-    // Every batch contributes to the loss, even when the draw masked nothing.
-    if (!masked.any().item<bool>()) masked = residues;
-    const at::Tensor corrupted = input_ids.masked_fill(masked, AminoAcidTokenizer::kMask);
-    const at::Tensor logits = network_->lm_head(network_->encode(corrupted, attention_mask));
-    return torch::nn::functional::cross_entropy(logits.index({masked}), input_ids.index({masked}));
+    const at::Tensor draw = at::rand(input_ids.sizes(), at::TensorOptions().device(input_ids.device()));
+    const auto [logits, targets] = masked_logits(batch, draw);
+    return torch::nn::functional::cross_entropy(logits, targets);
+  }
+
+  // The same masked-residue task with a fixed mask per validation batch, so
+  // epochs compare like with like and validation draws nothing from the
+  // training random stream.
+  StepMetrics validation_step(const Batch& batch, std::int64_t batch_idx) override {
+    const at::Tensor& input_ids = batch.field("input_ids");
+    at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(0x5eed0000ULL + static_cast<std::uint64_t>(batch_idx));
+    const at::Tensor draw = at::rand(input_ids.sizes(), generator, at::TensorOptions()).to(input_ids.device());
+    const auto [logits, targets] = masked_logits(batch, draw);
+    const double count = static_cast<double>(targets.numel());
+    const double loss_sum = torch::nn::functional::cross_entropy(logits, targets).item<double>() * count;
+    const double correct = logits.argmax(1).eq(targets).sum().item<double>();
+    return {{"loss", {loss_sum, count}}, {"accuracy", {correct, count}}, {"perplexity", {loss_sum, count, true}}};
   }
 
   c10::IValue predict_step(const Batch& batch, std::int64_t) override {
@@ -89,6 +99,20 @@ class ProteinEncoder : public Module {
     out.insert("token_logits", network_->lm_head(hidden));
     out.insert("input_ids", input_ids);
     return out;
+  }
+
+  // Masks residues where `draw` < mask_prob and returns the logits at the
+  // masked positions [N, V] with the true tokens there [N].
+  std::pair<at::Tensor, at::Tensor> masked_logits(const Batch& batch, const at::Tensor& draw) {
+    const at::Tensor& input_ids = batch.field("input_ids");
+    const at::Tensor& attention_mask = batch.field("attention_mask");
+    const at::Tensor residues = input_ids.ge(AminoAcidTokenizer::kFirstResidue);
+    at::Tensor masked = draw.lt(mask_prob_).logical_and(residues);
+    // Every batch contributes to the loss, even when the draw masked nothing.
+    if (!masked.any().item<bool>()) masked = residues;
+    const at::Tensor corrupted = input_ids.masked_fill(masked, AminoAcidTokenizer::kMask);
+    const at::Tensor logits = network_->lm_head(network_->encode(corrupted, attention_mask));
+    return {logits.index({masked}), input_ids.index({masked})};
   }
 
   std::unique_ptr<torch::optim::Optimizer> configure_optimizers() override {

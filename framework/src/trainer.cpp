@@ -11,6 +11,7 @@
 #include <cmath>
 
 #include "minitrain/error.hpp"
+#include "minitrain/log.hpp"
 #include "minitrain/training_checkpoint.hpp"
 
 namespace minitrain {
@@ -45,11 +46,23 @@ void Trainer::fail(Stage stage) {
   std::rethrow_exception(error);
 }
 
-void Trainer::fit(Module& module, DataLoader& train_loader) {
+void Trainer::fit(Module& module, DataLoader& train_loader, DataLoader* val_loader) {
   try {
-    run_fit(module, train_loader);
+    run_fit(module, train_loader, val_loader);
   } catch (...) {
     fail(Stage::fit);
+  }
+}
+
+MetricValues Trainer::validate(Module& module, DataLoader& val_loader) {
+  try {
+    module.network().to(options_.device);
+    events_.setup(Setup{Stage::validate, options_.global_rank, options_.world_size});
+    MetricValues metrics = run_validation(module, val_loader, 0);
+    events_.teardown(Teardown{Stage::validate});
+    return metrics;
+  } catch (...) {
+    fail(Stage::validate);
   }
 }
 
@@ -61,7 +74,7 @@ void Trainer::predict(Module& module, DataLoader& predict_loader) {
   }
 }
 
-void Trainer::run_fit(Module& module, DataLoader& loader) {
+void Trainer::run_fit(Module& module, DataLoader& loader, DataLoader* val_loader) {
   torch::nn::Module& network = module.network();
   network.to(options_.device);
   events_.setup(Setup{Stage::fit, options_.global_rank, options_.world_size});
@@ -91,7 +104,15 @@ void Trainer::run_fit(Module& module, DataLoader& loader) {
     const TrainingProgress progress = restore_training_checkpoint(*options_.resume_from, network, *optimizer);
     epoch = progress.epochs_done;
     global_step_ = progress.global_step;
+    const c10::IValue callback_states = saved_callback_states(*options_.resume_from);
+    if (options_.callbacks && !callback_states.isNone()) {
+      for (const std::string& key : options_.callbacks->load_state_dict(callback_states, options_.resume_from->file))
+        log::warn(fmt::format("{}: state saved by callback '{}', which this job does not have; ignored",
+                              options_.resume_from->file.string(), key));
+    }
   }
+  const c10::impl::GenericDict no_callback_states(c10::StringType::get(), c10::AnyType::get());
+  const std::int64_t validate_every = std::max<std::int64_t>(options_.check_val_every_n_epoch, 1);
 
   events_.fit_start(FitStart{options_.max_epochs});
   for (; epoch < options_.max_epochs; ++epoch) {
@@ -118,12 +139,42 @@ void Trainer::run_fit(Module& module, DataLoader& loader) {
       const at::Tensor detached = loss.detach();
       events_.train_batch_end(TrainBatchEnd{epoch, batch_idx, 0, global_step_, indices, batch, detached});
     }
+    const double mean_loss = batches_per_epoch ? loss_sum / static_cast<double>(batches_per_epoch) : std::nan("");
+    MetricValues metrics{{"train_loss", mean_loss}};
+    if (val_loader && (epoch + 1) % validate_every == 0) {
+      metrics.merge(run_validation(module, *val_loader, epoch));
+      network.train();
+    }
+    events_.train_epoch_end(TrainEpochEnd{epoch, mean_loss, metrics});
+    // After the epoch's last event, so every callback's state includes this epoch.
     if (options_.checkpoint_path)
-      save_training_checkpoint(*options_.checkpoint_path, network, *optimizer, {epoch + 1, global_step_});
-    events_.train_epoch_end(TrainEpochEnd{epoch, batches_per_epoch ? loss_sum / static_cast<double>(batches_per_epoch) : std::nan("")});
+      save_training_checkpoint(*options_.checkpoint_path, network, *optimizer, {epoch + 1, global_step_},
+                               options_.callbacks ? options_.callbacks->state_dict() : no_callback_states);
   }
   events_.fit_end(FitEnd{epoch, global_step_});
   events_.teardown(Teardown{Stage::fit});
+}
+
+MetricValues Trainer::run_validation(Module& module, DataLoader& loader, std::int64_t epoch) {
+  module.network().eval();
+  torch::NoGradGuard no_grad;
+  events_.validation_start(ValidationStart{});
+  loader.set_epoch(0);
+  events_.validation_epoch_start(ValidationEpochStart{epoch});
+  const std::int64_t num_batches = limited(loader.num_batches(), options_.limit_val_batches);
+  MetricAccumulator accumulator;
+  for (std::int64_t batch_idx = 0; batch_idx < num_batches; ++batch_idx) {
+    const auto indices = loader.batch_indices(batch_idx);
+    const Batch batch = loader.batch(batch_idx).to(options_.device);
+    events_.validation_batch_start(ValidationBatchStart{epoch, batch_idx, 0, indices, batch});
+    const StepMetrics step = module.validation_step(batch, batch_idx);
+    accumulator.add(step);
+    events_.validation_batch_end(ValidationBatchEnd{epoch, batch_idx, 0, indices, batch, step});
+  }
+  const MetricValues metrics = accumulator.values("val_");
+  events_.validation_epoch_end(ValidationEpochEnd{epoch, num_batches, metrics});
+  events_.validation_end(ValidationEnd{metrics});
+  return metrics;
 }
 
 void Trainer::run_predict(Module& module, DataLoader& loader) {

@@ -23,10 +23,13 @@ namespace {
 // A Trainer over LineDataset with a spy listening to every event.
 struct Harness {
   Harness(std::int64_t samples, DataLoaderOptions loader_options, TrainerOptions trainer_options = {})
-      : loader(std::make_shared<LineDataset>(samples), loader_options), trainer(trainer_options, events) {
+      : loader(std::make_shared<LineDataset>(samples), loader_options),
+        val_loader(std::make_shared<LineDataset>(samples), {4}),
+        trainer(trainer_options, events) {
     spy.connect(events);
   }
   DataLoader loader;
+  DataLoader val_loader;
   LineModule module;
   Events events;
   SpyCallback spy;
@@ -49,7 +52,7 @@ std::vector<std::string> concat(std::initializer_list<std::vector<std::string>> 
 
 TEST_CASE("fit emits every event in Lightning's order and trains") {
   Harness h(10, {4, true, false, 7}, {.max_epochs = 2});
-  auto& [loader, module, events, spy, trainer] = h;
+  auto& [loader, val_loader, module, events, spy, trainer] = h;
 
   const at::Tensor before = module.training_step(loader.batch(0), 0).detach();
   trainer.fit(module, loader);
@@ -71,7 +74,7 @@ TEST_CASE("fit emits every event in Lightning's order and trains") {
 
 TEST_CASE("limit_train_batches and limit_predict_batches cut the loops") {
   Harness h(10, {2, false, false, 0}, {.max_epochs = 1, .limit_train_batches = 2, .limit_predict_batches = 3});
-  auto& [loader, module, events, spy, trainer] = h;
+  auto& [loader, val_loader, module, events, spy, trainer] = h;
   trainer.fit(module, loader);
   CHECK(std::count(spy.events.begin(), spy.events.end(), "train_batch_end") == 2);
   trainer.predict(module, loader);
@@ -81,7 +84,7 @@ TEST_CASE("limit_train_batches and limit_predict_batches cut the loops") {
 
 TEST_CASE("predict emits every event in order and every sample's index once") {
   Harness h(7, {3, false, false, 0});
-  auto& [loader, module, events, spy, trainer] = h;
+  auto& [loader, val_loader, module, events, spy, trainer] = h;
   trainer.predict(module, loader);
   CHECK(spy.events == concat({{"setup:predict", "predict_start", "predict_epoch_start"},
                               repeat({"predict_batch_start", "predict_batch_end"}, 3),
@@ -91,7 +94,7 @@ TEST_CASE("predict emits every event in order and every sample's index once") {
 
 TEST_CASE("an exception in a step fires the exception event, then propagates") {
   Harness h(6, {2, false, false, 0});
-  auto& [loader, module, events, spy, trainer] = h;
+  auto& [loader, val_loader, module, events, spy, trainer] = h;
 
   SUBCASE("in predict_step") {
     module.fail_predict_at = 1;
@@ -127,4 +130,40 @@ TEST_CASE("a non-finite loss stops fit with a clear error") {
   Events events;
   Trainer trainer({}, events);
   CHECK_THROWS_WITH(trainer.fit(module, loader), doctest::Contains("the loss is nan at epoch 0, batch 0"));
+}
+
+TEST_CASE("fit validates every check_val_every_n_epoch epochs, in Lightning's order, and hands the metrics on") {
+  Harness h(10, {4, false, false, 0}, {.max_epochs = 4, .check_val_every_n_epoch = 2});
+  auto& [loader, val_loader, module, events, spy, trainer] = h;
+  trainer.fit(module, loader, &val_loader);
+
+  const auto train_batches = repeat({"train_batch_start", "train_batch_end"}, 3);
+  const auto validation = concat({{"validation_start", "validation_epoch_start"},
+                                  repeat({"validation_batch_start", "validation_batch_end"}, 3),
+                                  {"validation_epoch_end", "validation_end"}});
+  const auto plain = concat({{"train_epoch_start"}, train_batches, {"train_epoch_end"}});
+  const auto validated = concat({{"train_epoch_start"}, train_batches, validation, {"train_epoch_end"}});
+  CHECK(spy.events == concat({{"setup:fit", "fit_start"}, plain, validated, plain, validated, {"fit_end", "teardown:fit"}}));
+  CHECK(spy.validated_epochs == std::vector<std::int64_t>{1, 3});
+  REQUIRE(spy.epoch_metrics.size() == 4);
+  CHECK(spy.epoch_metrics[0].size() == 1);  // train_loss only
+  CHECK(spy.epoch_metrics[0].count("train_loss") == 1);
+  // The epoch's metrics carry what the validation reported.
+  CHECK(spy.epoch_metrics[1].at("val_loss") == spy.validation_metrics[0].at("val_loss"));
+  CHECK(spy.epoch_metrics[3].at("val_loss") < spy.epoch_metrics[1].at("val_loss"));
+}
+
+TEST_CASE("validation metrics are means over samples, whatever the batch sizes, and change no weight") {
+  Harness h(10, {4, false, false, 0}, {.max_epochs = 1, .limit_val_batches = 3});
+  auto& [loader, val_loader, module, events, spy, trainer] = h;
+  const at::Tensor weight = module.linear()->weight.detach().clone();
+  const MetricValues metrics = trainer.validate(module, val_loader);  // batches of 4, 4 and 2 samples
+  CHECK(at::equal(weight, module.linear()->weight));
+  const Batch all = val_loader.dataset().get_batch(std::vector<std::int64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
+  const double expected = module.training_step(all, 0).item<double>();
+  CHECK(metrics.at("val_loss") == doctest::Approx(expected).epsilon(1e-6));
+  CHECK(spy.events.front() == "setup:validate");
+  CHECK(spy.events.back() == "teardown:validate");
+  CHECK(std::count(spy.events.begin(), spy.events.end(), "validation_batch_end") == 3);
+  CHECK(module.network().is_training() == false);
 }

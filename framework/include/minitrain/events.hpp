@@ -12,10 +12,11 @@
 #include <string>
 
 #include "minitrain/data.hpp"
+#include "minitrain/metrics.hpp"
 
 namespace minitrain {
 
-enum class Stage { fit, predict };
+enum class Stage { fit, validate, predict };
 const char* to_string(Stage stage);
 
 struct Setup {
@@ -38,9 +39,12 @@ struct FitEnd {
 struct TrainEpochStart {
   std::int64_t epoch;
 };
+// After the epoch's validation, as in Lightning, so `metrics` holds both:
+// train_loss and, when validation ran this epoch, val_loss, val_accuracy, ...
 struct TrainEpochEnd {
   std::int64_t epoch;
   double mean_loss;  // over the epoch's batches
+  const MetricValues& metrics;
 };
 struct TrainBatchStart {
   std::int64_t epoch;
@@ -57,6 +61,36 @@ struct TrainBatchEnd {
   std::span<const std::int64_t> batch_indices;
   const Batch& batch;
   const at::Tensor& loss;  // detached
+};
+
+// Validation runs at the end of a training epoch (every check_val_every_n_epoch)
+// and on its own in `minitrain validate`; `epoch` is the training epoch.
+struct ValidationStart {};
+struct ValidationEnd {
+  const MetricValues& metrics;
+};
+struct ValidationEpochStart {
+  std::int64_t epoch;
+};
+struct ValidationEpochEnd {
+  std::int64_t epoch;
+  std::int64_t num_batches;
+  const MetricValues& metrics;  // val_loss and whatever else the model reports, over the whole epoch
+};
+struct ValidationBatchStart {
+  std::int64_t epoch;
+  std::int64_t batch_idx;
+  std::int64_t dataloader_idx;
+  std::span<const std::int64_t> batch_indices;
+  const Batch& batch;
+};
+struct ValidationBatchEnd {
+  std::int64_t epoch;
+  std::int64_t batch_idx;
+  std::int64_t dataloader_idx;
+  std::span<const std::int64_t> batch_indices;
+  const Batch& batch;
+  const StepMetrics& metrics;  // what validation_step reported for this batch
 };
 
 struct PredictStart {};
@@ -103,6 +137,12 @@ struct Events {
   Signal<TrainEpochEnd> train_epoch_end;
   Signal<TrainBatchStart> train_batch_start;
   Signal<TrainBatchEnd> train_batch_end;
+  Signal<ValidationStart> validation_start;
+  Signal<ValidationEnd> validation_end;
+  Signal<ValidationEpochStart> validation_epoch_start;
+  Signal<ValidationEpochEnd> validation_epoch_end;
+  Signal<ValidationBatchStart> validation_batch_start;
+  Signal<ValidationBatchEnd> validation_batch_end;
   Signal<PredictStart> predict_start;
   Signal<PredictEnd> predict_end;
   Signal<PredictEpochStart> predict_epoch_start;

@@ -1,13 +1,15 @@
 #pragma once
 // What the Trainer needs from a model, as in a LightningModule: a training
-// step that returns the loss, a predict step that returns the outputs, and the
-// optimizer to use. The network itself is a torch::nn::Module.
+// step that returns the loss, a validation step that reports metrics, a
+// predict step that returns the outputs, and the optimizer to use. The network
+// itself is a torch::nn::Module.
 #include <ATen/core/ivalue.h>
 
 #include <cstdint>
 #include <memory>
 
 #include "minitrain/data.hpp"
+#include "minitrain/metrics.hpp"
 
 namespace torch::nn {
 class Module;
@@ -24,6 +26,9 @@ class Module {
   virtual torch::nn::Module& network() = 0;
   // The scalar loss of one batch; the Trainer runs backward and the step.
   virtual at::Tensor training_step(const Batch& batch, std::int64_t batch_idx) = 0;
+  // One validation batch's metrics; the Trainer runs it in eval mode without
+  // gradients. The default reports training_step's loss as "loss".
+  virtual StepMetrics validation_step(const Batch& batch, std::int64_t batch_idx);
   // A tensor or a (nested) dict/list/tuple of tensors for one batch.
   virtual c10::IValue predict_step(const Batch& batch, std::int64_t batch_idx) = 0;
   virtual std::unique_ptr<torch::optim::Optimizer> configure_optimizers() = 0;

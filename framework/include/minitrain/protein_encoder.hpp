@@ -1,7 +1,8 @@
 #pragma once
 // The built-in model: a small protein sequence encoder. Token embedding plus
 // learned positions, a few transformer encoder layers and a language-model
-// head, trained with a masked-token loss. predict_step returns
+// head, trained with a masked-token loss. Validation reports that loss, the
+// accuracy on masked residues and the perplexity. predict_step returns
 //   {"embeddings": [B, D] float (mean over real tokens),
 //    "token_logits": [B, L, V] float, "input_ids": [B, L] int64}.
 #include <memory>

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "minitrain/callback_list.hpp"
 #include "minitrain/data.hpp"
 #include "minitrain/events.hpp"
 #include "minitrain/module.hpp"
@@ -18,7 +19,9 @@ namespace minitrain {
 struct TrainerOptions {
   std::int64_t max_epochs = 1;
   std::optional<std::int64_t> limit_train_batches;    // per epoch
+  std::optional<std::int64_t> limit_val_batches;
   std::optional<std::int64_t> limit_predict_batches;
+  std::int64_t check_val_every_n_epoch = 1;        // validate after every Nth training epoch (and the last)
   c10::Device device = c10::Device(c10::kCPU);
   int global_rank = 0;
   int world_size = 1;
@@ -28,20 +31,26 @@ struct TrainerOptions {
   std::optional<ScheduleConfig> lr_scheduler;      // lr factor per optimizer step
   std::optional<std::filesystem::path> checkpoint_path;  // a training checkpoint written after every epoch
   std::optional<LoadedCheckpoint> resume_from;           // a training checkpoint to go on from
+  CallbackList* callbacks = nullptr;  // whose state checkpoints keep and a resume restores
 };
 
 class Trainer {
  public:
   Trainer(TrainerOptions options, Events& events);
 
-  void fit(Module& module, DataLoader& train_loader);
+  // Trains; with a val_loader, validates every check_val_every_n_epoch epochs.
+  void fit(Module& module, DataLoader& train_loader, DataLoader* val_loader = nullptr);
+  // One validation epoch on its own; returns the metrics (val_loss, ...).
+  MetricValues validate(Module& module, DataLoader& val_loader);
   void predict(Module& module, DataLoader& predict_loader);
 
   std::int64_t global_step() const { return global_step_; }
   const TrainerOptions& options() const { return options_; }
 
  private:
-  void run_fit(Module& module, DataLoader& loader);
+  void run_fit(Module& module, DataLoader& loader, DataLoader* val_loader);
+  // Validation batches in eval mode without gradients, between validation_start and _end.
+  MetricValues run_validation(Module& module, DataLoader& loader, std::int64_t epoch);
   void run_predict(Module& module, DataLoader& loader);
   // Fires the exception event, then lets the exception continue.
   [[noreturn]] void fail(Stage stage);
