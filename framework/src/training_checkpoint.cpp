@@ -111,7 +111,7 @@ void load_optimizer_state(torch::optim::Optimizer& optimizer, const c10::impl::G
 }  // namespace
 
 void save_training_checkpoint(const fs::path& path, torch::nn::Module& network, torch::optim::Optimizer& optimizer,
-                              TrainingProgress progress) {
+                              TrainingProgress progress, const c10::impl::GenericDict& callback_states) {
   c10::impl::GenericDict checkpoint = new_dict();
   checkpoint.insert("state_dict", state_dict_of(network));
   checkpoint.insert("optimizer", optimizer_state_of(optimizer));
@@ -122,6 +122,7 @@ void save_training_checkpoint(const fs::path& path, torch::nn::Module& network, 
     std::lock_guard lock(generator.mutex());
     checkpoint.insert("rng_state", generator.get_state());
   }
+  checkpoint.insert("callbacks", compact_cpu(c10::IValue(callback_states)));
   save_pickled(checkpoint, path);
 }
 
@@ -150,6 +151,11 @@ TrainingProgress restore_training_checkpoint(const LoadedCheckpoint& file, torch
     generator.set_state(checkpoint.at("rng_state").toTensor());
   }
   return {checkpoint.at("epochs_done").toTensor().item<std::int64_t>(), checkpoint.at("global_step").toTensor().item<std::int64_t>()};
+}
+
+c10::IValue saved_callback_states(const LoadedCheckpoint& checkpoint) {
+  if (!checkpoint.value.isGenericDict() || !checkpoint.value.toGenericDict().contains("callbacks")) return {};
+  return checkpoint.value.toGenericDict().at("callbacks");
 }
 
 }  // namespace minitrain

@@ -2,9 +2,11 @@
 // Everything a fit needs to go on exactly where it stopped, in one file that
 // Python reads with torch.load as a dict:
 //   {"state_dict": {name: tensor}, "optimizer": {"state": {param_index: {...}}, "lr": [per group]},
-//    "epochs_done": int64 [], "global_step": int64 [], "rng_state": uint8 [N]}
+//    "epochs_done": int64 [], "global_step": int64 [], "rng_state": uint8 [N],
+//    "callbacks": {key: state}}
 // The shuffle order is a function of (seed, epoch) and the lr schedule of the
-// step, so with the RNG state they need nothing more.
+// step, so with the RNG state they need nothing more. Callbacks keep their
+// own state under their CallbackList key.
 #include <ATen/core/ivalue.h>
 
 #include <cstdint>
@@ -26,7 +28,8 @@ struct TrainingProgress {
 
 // Writes atomically (temporary name, then rename).
 void save_training_checkpoint(const std::filesystem::path& path, torch::nn::Module& network,
-                              torch::optim::Optimizer& optimizer, TrainingProgress progress);
+                              torch::optim::Optimizer& optimizer, TrainingProgress progress,
+                              const c10::impl::GenericDict& callback_states);
 
 // A file as load_pickled read it, and where it came from (for messages).
 struct LoadedCheckpoint {
@@ -41,5 +44,8 @@ bool is_training_checkpoint(const c10::IValue& loaded);
 // DataError when it is not a training checkpoint or does not fit.
 TrainingProgress restore_training_checkpoint(const LoadedCheckpoint& checkpoint, torch::nn::Module& network,
                                              torch::optim::Optimizer& optimizer);
+
+// The checkpoint's callback states ({key: state}); None when it has none.
+c10::IValue saved_callback_states(const LoadedCheckpoint& checkpoint);
 
 }  // namespace minitrain
