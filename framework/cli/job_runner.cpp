@@ -8,13 +8,15 @@
 
 #include <iostream>
 
+#include "minitrain/callback_list.hpp"
 #include "minitrain/checkpoint.hpp"
 #include "minitrain/config.hpp"
-#include "minitrain/fasta.hpp"
 #include "minitrain/log.hpp"
 #include "minitrain/plugin_loader.hpp"
 #include "minitrain/protein_encoder.hpp"
 #include "minitrain/runtime_info.hpp"
+#include "minitrain/scripted_module.hpp"
+#include "minitrain/tokenizer.hpp"
 #include "minitrain/serialization.hpp"
 #include "minitrain/trainer.hpp"
 #include "minitrain/training_checkpoint.hpp"
@@ -46,13 +48,64 @@ std::vector<CheckedCallback> check_callbacks(const JobConfig& job, const PluginL
   return checked;
 }
 
-void check_cross_fields(const JobConfig& job, Diagnostics& diagnostics) {
-  if (job.model.init_args.has("max_positions") && job.data.max_length > job.model.init_args.integer("max_positions")) {
-    const YAML::Node node = job.resolved["data"]["max_length"];
-    diagnostics.error(job.source.locate(node, "data.max_length"), "data.max_length",
-                      fmt::format("{} is longer than model.init_args.max_positions ({}); lower it or raise max_positions",
-                                  job.data.max_length, job.model.init_args.integer("max_positions")));
+// The dataset a stage reads, for messages: fit trains on data.train, and so on.
+const char* dataset_key(Stage stage) {
+  switch (stage) {
+    case Stage::fit: return "train";
+    case Stage::validate: return "val";
+    case Stage::predict: return "predict";
   }
+  return "?";
+}
+
+const std::optional<DatasetConfig>& stage_dataset(const JobConfig& job, Stage stage) {
+  return stage == Stage::fit ? job.data.train : stage == Stage::validate ? job.data.val : job.data.predict;
+}
+
+// What each value is fine on its own but the job does not fit together.
+void check_job_fits_stage(const JobConfig& job, Stage stage, Diagnostics& diagnostics) {
+  const YAML::Node data = job.resolved["data"];
+  const std::string key = dataset_key(stage);
+  if (!stage_dataset(job, stage) && (!data[key] || data[key].IsNull())) {
+    diagnostics.error(job.source.locate(data, "data"), "data." + key,
+                      fmt::format("{} needs a dataset under data.{}, e.g. data: {{{}: {{fasta: seqs.fa}}}}", to_string(stage),
+                                  key, key));
+  }
+  const YAML::Node model = job.resolved["model"];
+  if (job.model.class_path == "torchscript" && stage != Stage::predict) {
+    if (!job.model.init_args.has("loss"))
+      diagnostics.error(job.source.locate(model, "model"), "model.loss",
+                        fmt::format("{} needs a loss for the TorchScript model: cross_entropy, mse or module", to_string(stage)));
+    if (stage == Stage::fit && !job.optimizer)
+      diagnostics.error(job.source.locate(model, "model"), "optimizer",
+                        "a TorchScript model brings no optimizer; add one, e.g. optimizer: {class_path: adam, init_args: {lr: 0.001}}");
+  }
+  if (job.model.init_args.has("max_positions")) {
+    const std::int64_t max_positions = job.model.init_args.integer("max_positions");
+    for (const auto* dataset : {&job.data.train, &job.data.val, &job.data.predict}) {
+      if (!*dataset || (*dataset)->format != "fasta" || (*dataset)->args.integer("max_length") <= max_positions) continue;
+      const std::string section = (*dataset)->yaml_path.substr(std::string("data.").size());
+      const std::string path = (*dataset)->yaml_path + ".max_length";
+      diagnostics.error(job.source.locate(data[section]["max_length"], path), path,
+                        fmt::format("{} is longer than model.init_args.max_positions ({}); lower it or raise max_positions",
+                                    (*dataset)->args.integer("max_length"), max_positions));
+    }
+  }
+}
+
+std::unique_ptr<Module> make_model(const ModelConfig& model) {
+  if (model.class_path == "torchscript") return load_scripted_module(model.init_args);
+  return make_protein_encoder(model.init_args, AminoAcidTokenizer().vocab_size());
+}
+
+std::unique_ptr<DataLoader> make_loader(const JobConfig& job, const DatasetConfig& dataset, bool training) {
+  const std::int64_t batch_size = dataset.batch_size.value_or(job.data.batch_size);
+  auto loader = std::make_unique<DataLoader>(
+      make_dataset(dataset), DataLoaderOptions{batch_size, training && job.data.shuffle, training && job.data.drop_last,
+                                               static_cast<std::uint64_t>(job.seed_everything.value_or(0))});
+  log::info(fmt::format("{}: {} samples from {}, {} batches of up to {}", dataset.yaml_path, loader->dataset().size(),
+                        describe(dataset), loader->num_batches(), batch_size));
+  return loader;
 }
 
 c10::Device choose_device(const JobConfig& job) {
@@ -73,7 +126,7 @@ c10::Device choose_device(const JobConfig& job) {
 std::vector<boost::signals2::scoped_connection> connect_run_log(Events& events) {
   std::vector<boost::signals2::scoped_connection> connections;
   connections.emplace_back(events.train_epoch_end.connect([](const TrainEpochEnd& e) {
-    log::info(fmt::format("epoch {} done: mean train loss {:.4f}", e.epoch, e.mean_loss));
+    log::info(fmt::format("epoch {} done: {}", e.epoch, format_metrics(e.metrics)));
   }));
   connections.emplace_back(events.predict_end.connect([](const PredictEnd& e) {
     log::info(fmt::format("predict done: {} batches", e.num_batches));
@@ -88,7 +141,7 @@ void run_job(const JobRequest& request) {
   JobConfig job = load_job_config(request.config, request.overrides, diagnostics);
   const PluginLoader loader;
   std::vector<CheckedCallback> callbacks = check_callbacks(job, loader, diagnostics);
-  check_cross_fields(job, diagnostics);
+  check_job_fits_stage(job, request.stage, diagnostics);
   diagnostics.throw_if_any();
   if (request.print_config) {
     std::cout << to_yaml(job);
@@ -99,12 +152,11 @@ void run_job(const JobRequest& request) {
   const c10::Device device = choose_device(job);
   if (job.seed_everything) at::manual_seed(static_cast<std::uint64_t>(*job.seed_everything));
 
-  auto dataset = std::make_shared<FastaDataset>(read_fasta(job.data.fasta), job.data.max_length, job.data.padding);
-  const bool shuffle = request.stage == Stage::fit && job.data.shuffle;
-  DataLoader loader_data(dataset, DataLoaderOptions{job.data.batch_size, shuffle,
-                                                    request.stage == Stage::fit && job.data.drop_last,
-                                                    static_cast<std::uint64_t>(job.seed_everything.value_or(0))});
-  std::unique_ptr<Module> module = make_protein_encoder(job.model.init_args, dataset->tokenizer().vocab_size());
+  std::unique_ptr<Module> module = make_model(job.model);
+  std::unique_ptr<DataLoader> main_loader = make_loader(job, *stage_dataset(job, request.stage), request.stage == Stage::fit);
+  std::unique_ptr<DataLoader> val_loader;
+  if (request.stage == Stage::fit && job.data.val) val_loader = make_loader(job, *job.data.val, false);
+
   // fit with a training checkpoint goes on where it stopped; bare weights only start from there.
   std::optional<LoadedCheckpoint> resume;
   if (job.ckpt_path) {
@@ -116,30 +168,30 @@ void run_job(const JobRequest& request) {
       load_weights(module->network(), loaded.value, loaded.file);
       log::info(fmt::format("loaded weights from {}", job.ckpt_path->string()));
     }
-  } else if (request.stage == Stage::predict) {
-    log::warn("no ckpt_path in the job: predicting with freshly initialised weights");
+  } else if (request.stage != Stage::fit) {
+    log::warn(fmt::format("no ckpt_path in the job: {} runs with the model's initial weights", to_string(request.stage)));
   }
-  log::info(fmt::format("{}: {} sequences from {}, {} batches of up to {}", to_string(request.stage), dataset->size(),
-               job.data.fasta.string(), loader_data.num_batches(), job.data.batch_size));
 
   // Events outlive the callbacks, which disconnect as they die.
   Events events;
-  std::vector<std::shared_ptr<Callback>> live_callbacks;
-  for (const CheckedCallback& checked : callbacks) {
-    live_callbacks.push_back(checked.plugin.create(checked.args));
-    live_callbacks.back()->connect(events);
-  }
+  CallbackList live_callbacks;
+  for (const CheckedCallback& checked : callbacks)
+    live_callbacks.add(checked.plugin.info().name, checked.plugin.create(checked.args));
+  live_callbacks.connect(events);
   const auto run_log = connect_run_log(events);
 
   TrainerOptions options;
   options.max_epochs = job.trainer.max_epochs;
   options.limit_train_batches = job.trainer.limit_train_batches;
+  options.limit_val_batches = job.trainer.limit_val_batches;
   options.limit_predict_batches = job.trainer.limit_predict_batches;
+  options.check_val_every_n_epoch = job.trainer.check_val_every_n_epoch;
   options.device = device;
   options.gradient_clip_val = job.trainer.gradient_clip_val;
   options.accumulate_grad_batches = job.trainer.accumulate_grad_batches;
   options.optimizer = job.optimizer;
   options.lr_scheduler = job.lr_scheduler;
+  options.callbacks = &live_callbacks;
   const fs::path checkpoint_dir = job.trainer.default_root_dir / "checkpoints";
   if (request.stage == Stage::fit) {
     fs::create_directories(checkpoint_dir);
@@ -147,14 +199,21 @@ void run_job(const JobRequest& request) {
     options.resume_from = std::move(resume);
   }
   Trainer trainer(options, events);
-  if (request.stage == Stage::fit) {
-    trainer.fit(*module, loader_data);
-    const fs::path weights = checkpoint_dir / "weights.pt";
-    save_weights(module->network(), weights);
-    log::info(fmt::format("training checkpoint (resume with --ckpt_path) at {}; weights ({{name: tensor}}) at {}",
-                          options.checkpoint_path->string(), weights.string()));
-  } else {
-    trainer.predict(*module, loader_data);
+  switch (request.stage) {
+    case Stage::fit: {
+      trainer.fit(*module, *main_loader, val_loader.get());
+      const fs::path weights = checkpoint_dir / "weights.pt";
+      save_weights(module->network(), weights);
+      log::info(fmt::format("training checkpoint (resume with --ckpt_path) at {}; weights ({{name: tensor}}) at {}",
+                            options.checkpoint_path->string(), weights.string()));
+      break;
+    }
+    case Stage::validate:
+      log::info(fmt::format("validation: {}", format_metrics(trainer.validate(*module, *main_loader))));
+      break;
+    case Stage::predict:
+      trainer.predict(*module, *main_loader);
+      break;
   }
 }
 

@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
     return sub;
   };
   CLI::App* fit = add_job_command("fit", "train the model of a job file");
+  CLI::App* validate = add_job_command("validate", "run one validation epoch over data.val and print its metrics");
   CLI::App* predict = add_job_command("predict", "run predict_step over a job's data and feed the callbacks");
   CLI::App* plugins = app.add_subcommand("plugins", "list every plugin found, with its version and parameters");
 
@@ -72,13 +73,13 @@ int main(int argc, char** argv) {
       minitrain::cli::list_plugins();
       return 0;
     }
-    CLI::App* job = fit->parsed() ? fit : predict->parsed() ? predict : nullptr;
+    CLI::App* job = fit->parsed() ? fit : validate->parsed() ? validate : predict->parsed() ? predict : nullptr;
     if (!job) {
       std::cout << app.help();
       return kExitConfigError;
     }
     std::vector<std::string> unknown;
-    request.stage = job == fit ? minitrain::Stage::fit : minitrain::Stage::predict;
+    request.stage = job == fit ? minitrain::Stage::fit : job == validate ? minitrain::Stage::validate : minitrain::Stage::predict;
     request.config = config;
     request.overrides = overrides_from(job->remaining(), unknown);
     if (!unknown.empty()) {

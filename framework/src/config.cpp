@@ -8,6 +8,7 @@
 
 #include "minitrain/optimization.hpp"
 #include "minitrain/protein_encoder.hpp"
+#include "minitrain/scripted_module.hpp"
 
 namespace minitrain {
 
@@ -24,6 +25,8 @@ const std::string kJobSections[] = {"trainer", "model", "data", "optimizer", "lr
 constexpr ParamSpec kTrainerParams[] = {
     {"max_epochs", ParamType::Int, "1", "epochs to train", nullptr},
     {"limit_train_batches", ParamType::Int, "null", "train batches per epoch (null: all)", nullptr},
+    {"limit_val_batches", ParamType::Int, "null", "validation batches per validation (null: all)", nullptr},
+    {"check_val_every_n_epoch", ParamType::Int, "1", "validate after every Nth training epoch", nullptr},
     {"limit_predict_batches", ParamType::Int, "null", "predict batches (null: all)", nullptr},
     {"accelerator", ParamType::Enum, "cpu", "where the model runs", "cpu|cuda|auto"},
     {"default_root_dir", ParamType::Path, "runs", "where fit writes checkpoints/last.pt", nullptr},
@@ -35,13 +38,11 @@ const std::string kTrainerSections[] = {"callbacks"};
 const std::string kComponentSections[] = {"init_args"};
 
 constexpr ParamSpec kDataParams[] = {
-    {"fasta", ParamType::Path, nullptr, "FASTA file of protein sequences", nullptr},
-    {"max_length", ParamType::Int, "512", "tokens per sequence, <cls> and <eos> included; longer ones are truncated", nullptr},
-    {"padding", ParamType::Enum, "longest", "pad each batch to its longest sequence or to max_length", "longest|max_length"},
     {"batch_size", ParamType::Int, "8", "samples per batch", nullptr},
-    {"shuffle", ParamType::Bool, "false", "reshuffle the samples every epoch (seeded)", nullptr},
-    {"drop_last", ParamType::Bool, "false", "drop a last incomplete batch", nullptr},
+    {"shuffle", ParamType::Bool, "false", "reshuffle the training samples every epoch (seeded)", nullptr},
+    {"drop_last", ParamType::Bool, "false", "drop a last incomplete training batch", nullptr},
 };
+const std::string kDataSections[] = {"train", "val", "predict"};
 
 std::vector<std::string> split_choices(const char* choices) {
   std::vector<std::string> out;
@@ -417,6 +418,8 @@ JobConfig load_job_config(const fs::path& file, const std::vector<std::string>& 
   const PluginArgs t = validate_params(trainer, kTrainerParams, "trainer", job.source, diagnostics, kTrainerSections);
   if (t.has("max_epochs")) job.trainer.max_epochs = t.integer("max_epochs");
   job.trainer.limit_train_batches = optional_value(t, "limit_train_batches", &PluginArgs::integer);
+  job.trainer.limit_val_batches = optional_value(t, "limit_val_batches", &PluginArgs::integer);
+  if (t.has("check_val_every_n_epoch")) job.trainer.check_val_every_n_epoch = t.integer("check_val_every_n_epoch");
   job.trainer.limit_predict_batches = optional_value(t, "limit_predict_batches", &PluginArgs::integer);
   if (t.has("accelerator")) job.trainer.accelerator = t.string("accelerator");
   if (t.has("default_root_dir")) job.trainer.default_root_dir = t.string("default_root_dir");
@@ -426,11 +429,17 @@ JobConfig load_job_config(const fs::path& file, const std::vector<std::string>& 
   require_at_least(t, "max_epochs", 1, trainer, "trainer", job.source, diagnostics);
   require_at_least(t, "limit_train_batches", 0, trainer, "trainer", job.source, diagnostics);
   require_at_least(t, "limit_predict_batches", 0, trainer, "trainer", job.source, diagnostics);
+  require_at_least(t, "limit_val_batches", 0, trainer, "trainer", job.source, diagnostics);
+  require_at_least(t, "check_val_every_n_epoch", 1, trainer, "trainer", job.source, diagnostics);
   if (trainer.IsMap()) load_callbacks(trainer, job.source, diagnostics, job.trainer);
 
-  if (auto model = load_component(section(root, "model"), "model", "protein_encoder", model_params, model_arg_problems,
-                                  job.source, diagnostics))
-    job.model = {model->class_path, model->init_args};
+  YAML::Node model = section(root, "model");
+  if (model.IsMap() && model["torchscript"]) {
+    job.model = {"torchscript", validate_params(model, kScriptedModuleParams, "model", job.source, diagnostics)};
+  } else if (auto component = load_component(model, "model", "protein_encoder", model_params, model_arg_problems,
+                                             job.source, diagnostics)) {
+    job.model = {component->class_path, component->init_args};
+  }
   if (root["optimizer"] && !root["optimizer"].IsNull()) {
     if (auto optimizer = load_component(root["optimizer"], "optimizer", kOptimizerNames, optimizer_params,
                                         optimizer_arg_problems, job.source, diagnostics))
@@ -443,15 +452,29 @@ JobConfig load_job_config(const fs::path& file, const std::vector<std::string>& 
   }
 
   YAML::Node data = section(root, "data");
-  const PluginArgs d = validate_params(data, kDataParams, "data", job.source, diagnostics);
-  if (d.has("fasta")) job.data.fasta = d.string("fasta");
-  if (d.has("max_length")) job.data.max_length = d.integer("max_length");
-  if (d.has("padding")) job.data.padding = d.string("padding") == "longest" ? Padding::longest : Padding::max_length;
+  if (data.IsMap()) {
+    // Jobs written before datasets had sections put fasta: directly under data.
+    for (const char* format : kDatasetFormats) {
+      if (!data[format]) continue;
+      const std::string path = std::string("data.") + format;
+      diagnostics.error(job.source.locate(data[format], path), path,
+                        fmt::format("a dataset goes under data.train, data.val or data.predict, e.g. data: {{predict: {{{}: ...}}}}",
+                                    format));
+      data.remove(format);
+    }
+  }
+  const PluginArgs d = validate_params(data, kDataParams, "data", job.source, diagnostics, kDataSections);
   if (d.has("batch_size")) job.data.batch_size = d.integer("batch_size");
   if (d.has("shuffle")) job.data.shuffle = d.boolean("shuffle");
   if (d.has("drop_last")) job.data.drop_last = d.boolean("drop_last");
-  require_at_least(d, "max_length", 3, data, "data", job.source, diagnostics);
   require_at_least(d, "batch_size", 1, data, "data", job.source, diagnostics);
+  if (data.IsMap()) {
+    for (auto [name, slot] : {std::pair{"train", &job.data.train}, std::pair{"val", &job.data.val},
+                              std::pair{"predict", &job.data.predict}}) {
+      if (data[name] && !data[name].IsNull())
+        *slot = load_dataset_config(data[name], std::string("data.") + name, job.source, diagnostics);
+    }
+  }
   return job;
 }
 

@@ -54,8 +54,8 @@ model:
   class_path: protein_encoder
   init_args: {{embed_dim: 16, num_heads: 2, num_layers: 1, ff_dim: 32}}
 data:
-  fasta: {}
   batch_size: 16
+  predict: {{fasta: {}}}
 )",
                               plugin, writer_args, kFasta.string()));
   return job;
@@ -75,7 +75,7 @@ TEST_CASE("the shipped jobs run end to end and Python's torch.load reads every f
                                            (dir / "fit").string()));
   INFO(fit.output);
   REQUIRE(fit.exit_code == 0);
-  CHECK(fit.output.find("epoch 1 done: mean train loss") != std::string::npos);
+  CHECK(fit.output.find("epoch 1 done: train_loss") != std::string::npos);
   CHECK(fit.output.find("training checkpoint (resume with --ckpt_path) at " + ckpt) != std::string::npos);
 
   const std::string weights = fmt::format("--ckpt_path={}", ckpt);
@@ -224,6 +224,71 @@ TEST_CASE("fit stopped after epoch 1 and resumed with --ckpt_path equals an unin
   CHECK(compare.output.find("compare_predictions: OK: 2 files equal") != std::string::npos);
 }
 
+TEST_CASE("a TorchScript model from Python fits on CSV, validates on TSV and predicts on a torch.save file") {
+  TempDir dir;
+  const Result fixture = run(fmt::format("{} tests/e2e/tabular_fixture.py {}", MINITRAIN_PYTHON, dir.path().string()));
+  INFO(fixture.output);
+  REQUIRE(fixture.exit_code == 0);
+  const fs::path job = minitrain::testing::write_file(dir / "job.yaml", fmt::format(R"(seed_everything: 1
+trainer:
+  max_epochs: 8
+  default_root_dir: {0}/run
+  callbacks:
+    - plugin: prediction_writer
+      init_args: {{output_dir: {0}/predictions, write_interval: epoch}}
+model: {{torchscript: {0}/model.pt, loss: cross_entropy}}
+optimizer: {{class_path: adam, init_args: {{lr: 0.01}}}}
+data:
+  batch_size: 32
+  shuffle: true
+  train: {{table: {0}/train.csv, targets: [label], class_targets: true}}
+  val: {{table: {0}/val.tsv, targets: [label], class_targets: true, batch_size: 100}}
+  predict: {{tensors: {0}/inputs.pt, batch_size: 16}}
+)",
+                                                                                    dir.path().string()));
+  const std::string weights = (dir / "run" / "checkpoints" / "weights.pt").string();
+  const Result fit = run_cli("fit --config " + job.string());
+  INFO(fit.output);
+  REQUIRE(fit.exit_code == 0);
+  CHECK(fit.output.find("data.val: 200 samples from table " + (dir / "val.tsv").string() + ", 2 batches of up to 100") !=
+        std::string::npos);
+  CHECK(fit.output.find("epoch 7 done: train_loss ") != std::string::npos);
+  CHECK(fit.output.find(", val_accuracy ") != std::string::npos);
+
+  const Result validate = run_cli(fmt::format("validate --config {} --ckpt_path={}", job.string(), weights));
+  INFO(validate.output);
+  CHECK(validate.exit_code == 0);
+  CHECK(validate.output.find("validation: val_accuracy ") != std::string::npos);
+
+  const Result predict = run_cli(fmt::format("predict --config {} --ckpt_path={}", job.string(), weights));
+  INFO(predict.output);
+  REQUIRE(predict.exit_code == 0);
+  CHECK(predict.output.find("data.predict: 50 samples from tensors") != std::string::npos);
+  const Result check = run(fmt::format("{} tests/e2e/check_scripted_predictions.py {} {} {}", MINITRAIN_PYTHON,
+                                       dir.path().string(), weights, (dir / "predictions" / "predictions__rank_0.pt").string()));
+  INFO(check.output);
+  CHECK(check.exit_code == 0);
+  CHECK(check.output.find("check_scripted_predictions: OK") != std::string::npos);
+
+  SUBCASE("fit without a loss is refused before anything runs") {
+    const Result r = run_cli("fit --config " + job.string() + " --model.loss=null --trainer.default_root_dir=" + (dir / "other").string());
+    CHECK(r.exit_code == 2);
+    CHECK(r.output.find("error: model.loss: fit needs a loss for the TorchScript model: cross_entropy, mse or module") != std::string::npos);
+    CHECK_FALSE(fs::exists(dir / "other"));
+  }
+  SUBCASE("a file that is not TorchScript") {
+    const Result r = run_cli("predict --config " + job.string() + " --model.torchscript=" + (dir / "train.csv").string());
+    CHECK(r.exit_code == 1);
+    CHECK(r.output.find((dir / "train.csv").string() + ": error: not a TorchScript file") != std::string::npos);
+  }
+  SUBCASE("a malformed table cell") {
+    minitrain::testing::write_file(dir / "bad.csv", "a,b,c,d,label\n1,2,3,4,0\n1,2,x3,4,1\n");
+    const Result r = run_cli("fit --config " + job.string() + " --data.train.table=" + (dir / "bad.csv").string());
+    CHECK(r.exit_code == 1);
+    CHECK(r.output.find((dir / "bad.csv").string() + ":3:5: error: 'x3' in column 'c' is not a number") != std::string::npos);
+  }
+}
+
 TEST_CASE("plugins, --version and --print-config describe what will run") {
   const Result plugins = run_cli("plugins");
   CHECK(plugins.exit_code == 0);
@@ -310,7 +375,7 @@ TEST_CASE("bad jobs: a clear message, a non-zero exit, and no files written") {
   }
   SUBCASE("missing FASTA file") {
     predict_job(dir, fmt::format("        output_dir: {}", out.string()));
-    const Result r = run_cli(fmt::format("predict --config {} --data.fasta={}", job_path, (dir / "none.fa").string()));
+    const Result r = run_cli(fmt::format("predict --config {} --data.predict.fasta={}", job_path, (dir / "none.fa").string()));
     INFO(r.output);
     CHECK(r.exit_code == 1);
     CHECK(r.output.find((dir / "none.fa").string() + ": error: cannot open FASTA file (no such file)") != std::string::npos);

@@ -20,8 +20,8 @@ model:
   class_path: protein_encoder
   init_args: {embed_dim: 32, num_heads: 4}
 data:
-  fasta: seqs.fa
   batch_size: 4
+  predict: {fasta: seqs.fa}
 )";
 
 struct Loaded {
@@ -52,9 +52,13 @@ TEST_CASE("a good job loads into typed values with defaults filled in") {
   CHECK(job.model.class_path == "protein_encoder");
   CHECK(job.model.init_args.integer("embed_dim") == 32);
   CHECK(job.model.init_args.integer("num_layers") == 2);  // default
-  CHECK(job.data.fasta == "seqs.fa");
+  REQUIRE(job.data.predict.has_value());
+  CHECK(job.data.predict->format == "fasta");
+  CHECK(job.data.predict->args.string("fasta") == "seqs.fa");
+  CHECK(job.data.predict->args.string("padding") == "longest");  // default
+  CHECK_FALSE(job.data.predict->batch_size.has_value());
+  CHECK_FALSE(job.data.train.has_value());
   CHECK(job.data.batch_size == 4);
-  CHECK(job.data.padding == Padding::longest);
   const std::string printed = to_yaml(job);
   CHECK(printed.find("num_layers: 2") != std::string::npos);
   CHECK(printed.find("shuffle: false") != std::string::npos);
@@ -72,6 +76,7 @@ model:
   init_args: {embed_dimm: 32}
 data:
   batch_size: 8
+  train: {fasta: a.fa, max_lenght: 9}
 )");
   const std::string text = diagnostics.format();
   INFO(text);
@@ -80,7 +85,7 @@ data:
   CHECK(text.find(file + ":3:3: error: trainer.max_epocs: unknown key (did you mean max_epochs?)") != std::string::npos);
   CHECK(text.find(file + ":4:16: error: trainer.accelerator: expected one of cpu, cuda, auto, got 'gpu'") != std::string::npos);
   CHECK(text.find(file + ":7:15: error: model.init_args.embed_dimm: unknown key (did you mean embed_dim?)") != std::string::npos);
-  CHECK(text.find(file + ":9:3: error: data.fasta: missing required key") != std::string::npos);
+  CHECK(text.find(file + ":10:24: error: data.train.max_lenght: unknown key (did you mean max_length?)") != std::string::npos);
   // In file order.
   CHECK(text.find(":2:15:") < text.find(":3:3:"));
   CHECK_THROWS_AS(diagnostics.throw_if_any(), ConfigError);
@@ -90,7 +95,7 @@ TEST_CASE("values out of range and wrong shapes are reported") {
   TempDir dir;
   auto [job, diagnostics] = load(dir, R"(trainer: {max_epochs: 0, callbacks: {plugin: x}}
 model: {class_path: protein_encoder}
-data: {fasta: a.fa, batch_size: -1, shuffle: maybe}
+data: {batch_size: -1, shuffle: maybe, train: {fasta: a.fa, batch_size: 0}}
 )");
   const std::string text = diagnostics.format();
   INFO(text);
@@ -98,6 +103,7 @@ data: {fasta: a.fa, batch_size: -1, shuffle: maybe}
   CHECK(text.find("trainer.callbacks: expected a list of {plugin: NAME") != std::string::npos);
   CHECK(text.find("data.batch_size: must be at least 1, got -1") != std::string::npos);
   CHECK(text.find("data.shuffle: expected true or false, got 'maybe'") != std::string::npos);
+  CHECK(text.find("data.train.batch_size: must be at least 1, got 0") != std::string::npos);
 }
 
 TEST_CASE("callback entries are checked") {
@@ -108,7 +114,7 @@ TEST_CASE("callback entries are checked") {
     - plugin: prediction_writer
       init_args: [1, 2]
 model: {class_path: protein_encoder}
-data: {fasta: a.fa}
+data: {predict: {fasta: a.fa}}
 )");
   const std::string text = diagnostics.format();
   INFO(text);
@@ -144,11 +150,11 @@ TEST_CASE("command-line overrides replace values and are blamed by name") {
     CHECK(job.trainer.callbacks[0].init_args["output_dir"].as<std::string>() == "elsewhere");
   }
   SUBCASE("rejected") {
-    auto [job, diagnostics] = load(dir, kGoodJob, {"--trainer.max_epochs=x", "--data.fasat=b.fa", "--trainer.callbacks[4].plugin=y", "oops"});
+    auto [job, diagnostics] = load(dir, kGoodJob, {"--trainer.max_epochs=x", "--data.predict.fasat=b.fa", "--trainer.callbacks[4].plugin=y", "oops"});
     const std::string text = diagnostics.format();
     INFO(text);
     CHECK(text.find("command line (--trainer.max_epochs=x): error: trainer.max_epochs: expected an integer, got 'x'") != std::string::npos);
-    CHECK(text.find("command line (--data.fasat=b.fa): error: data.fasat: unknown key (did you mean fasta?)") != std::string::npos);
+    CHECK(text.find("command line (--data.predict.fasat=b.fa): error: data.predict.fasat: unknown key (did you mean fasta?)") != std::string::npos);
     CHECK(text.find("'callbacks' has no item [4]") != std::string::npos);
     CHECK(text.find("command line (oops): error: expected --key.path=value") != std::string::npos);
   }
@@ -166,11 +172,76 @@ TEST_CASE("model arguments that do not fit together are located") {
   auto [job, diagnostics] = load(dir, R"(model:
   class_path: protein_encoder
   init_args: {embed_dim: 30, num_heads: 4, mask_prob: 0}
-data: {fasta: a.fa}
+data: {predict: {fasta: a.fa}}
 )");
   const std::string text = diagnostics.format();
   INFO(text);
   CHECK(diagnostics.items().size() == 2);
   CHECK(text.find(":3:41: error: model.init_args.num_heads: 4 does not divide embed_dim (30)") != std::string::npos);
   CHECK(text.find(":3:55: error: model.init_args.mask_prob: must be in (0, 1], got 0") != std::string::npos);
+}
+
+TEST_CASE("every dataset format has its section shape") {
+  TempDir dir;
+  auto [job, diagnostics] = load(dir, R"(model: {class_path: protein_encoder}
+data:
+  batch_size: 4
+  train: {table: rows.tsv, targets: [y], class_targets: true, batch_size: 32}
+  val: {tensors: val.pt, keys: [features, targets]}
+  predict: {synthetic: 1000, num_features: 8, num_classes: 0}
+)");
+  CHECK_MESSAGE(diagnostics.empty(), diagnostics.format());
+  REQUIRE((job.data.train && job.data.val && job.data.predict));
+  CHECK(job.data.train->format == "table");
+  CHECK(job.data.train->batch_size == 32);
+  CHECK(job.data.train->args.string("delimiter") == "auto");
+  CHECK(job.data.train->args.string_list("targets") == StringList{"y"});
+  CHECK(job.data.train->args.boolean("class_targets"));
+  CHECK(job.data.val->format == "tensors");
+  CHECK(job.data.val->args.string_list("keys") == StringList{"features", "targets"});
+  CHECK(job.data.predict->format == "synthetic");
+  CHECK(job.data.predict->args.integer("synthetic") == 1000);
+  CHECK(job.data.predict->args.integer("seed") == 0);
+  CHECK(describe(*job.data.predict) == "synthetic (1000 samples)");
+  CHECK(describe(*job.data.train) == "table rows.tsv");
+}
+
+TEST_CASE("dataset sections that name no format, two formats, or sit at the old place are explained") {
+  TempDir dir;
+  auto [job, diagnostics] = load(dir, R"(model: {class_path: protein_encoder}
+data:
+  fasta: old.fa
+  train: {max_length: 9}
+  val: {fasta: a.fa, table: b.csv}
+  predict: {synthetic: 10, num_classes: 1}
+)");
+  const std::string text = diagnostics.format();
+  INFO(text);
+  CHECK(diagnostics.items().size() == 4);
+  CHECK(text.find(":3:10: error: data.fasta: a dataset goes under data.train, data.val or data.predict, e.g. data: "
+                  "{predict: {fasta: ...}}") != std::string::npos);
+  CHECK(text.find(":4:10: error: data.train: names no dataset format; add one of fasta, table, tensors, synthetic") !=
+        std::string::npos);
+  CHECK(text.find(":5:8: error: data.val: names 2 formats (fasta, table); a section holds one dataset") != std::string::npos);
+  CHECK(text.find(":6:41: error: data.predict.num_classes: must be 0 (regression) or at least 2, got 1") != std::string::npos);
+}
+
+TEST_CASE("a TorchScript model is named by its file, with the loss and the batch fields it reads") {
+  TempDir dir;
+  SUBCASE("accepted, defaults filled in") {
+    auto [job, diagnostics] = load(dir, "model: {torchscript: net.pt, loss: mse}\n");
+    CHECK_MESSAGE(diagnostics.empty(), diagnostics.format());
+    CHECK(job.model.class_path == "torchscript");
+    CHECK(job.model.init_args.string("torchscript") == "net.pt");
+    CHECK(job.model.init_args.string("loss") == "mse");
+    CHECK(job.model.init_args.string_list("inputs") == StringList{"features"});
+    CHECK(job.model.init_args.string("target") == "targets");
+  }
+  SUBCASE("rejected") {
+    auto [job, diagnostics] = load(dir, "model: {torchscript: net.pt, loss: hinge, class_path: protein_encoder}\n");
+    const std::string text = diagnostics.format();
+    INFO(text);
+    CHECK(text.find(":1:36: error: model.loss: expected one of cross_entropy, mse, module, got 'hinge'") != std::string::npos);
+    CHECK(text.find("model.class_path: unknown key") != std::string::npos);
+  }
 }

@@ -110,7 +110,7 @@ TEST_CASE("optimizer and lr_scheduler sections are checked like the rest of the 
   Diagnostics diagnostics;
   const JobConfig job = load_job_config(minitrain::testing::write_file(dir / "job.yaml", R"(trainer: {accumulate_grad_batches: 0, gradient_clip_val: 1.5}
 model: {class_path: protein_encoder}
-data: {fasta: a.fa}
+data: {train: {fasta: a.fa}}
 optimizer:
   class_path: sgd
   init_args: {lr: 0.1, nesterov: true}

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "minitrain/dataset_config.hpp"
 #include "minitrain/diagnostics.hpp"
-#include "minitrain/fasta.hpp"
 #include "minitrain/optimization.hpp"
 #include "minitrain/params.hpp"
 
@@ -42,7 +42,9 @@ struct CallbackSpec {
 struct TrainerConfig {
   std::int64_t max_epochs = 1;
   std::optional<std::int64_t> limit_train_batches;
+  std::optional<std::int64_t> limit_val_batches;
   std::optional<std::int64_t> limit_predict_batches;
+  std::int64_t check_val_every_n_epoch = 1;
   std::string accelerator = "cpu";
   std::filesystem::path default_root_dir = "runs";
   std::optional<double> gradient_clip_val;
@@ -50,18 +52,22 @@ struct TrainerConfig {
   std::vector<CallbackSpec> callbacks;
 };
 
+// `class_path: protein_encoder` with its init_args, or `torchscript: FILE`
+// (class_path "torchscript") with the model section's keys as init_args.
 struct ModelConfig {
   std::string class_path;
   PluginArgs init_args;
 };
 
+// Shared loader options, and one dataset per stage: fit trains on `train` and
+// validates on `val`; validate uses `val`; predict uses `predict`.
 struct DataConfig {
-  std::filesystem::path fasta;
-  std::int64_t max_length = 512;
-  Padding padding = Padding::longest;
   std::int64_t batch_size = 8;
-  bool shuffle = false;
-  bool drop_last = false;
+  bool shuffle = false;    // the training data only
+  bool drop_last = false;  // the training data only
+  std::optional<DatasetConfig> train;
+  std::optional<DatasetConfig> val;
+  std::optional<DatasetConfig> predict;
 };
 
 struct JobConfig {
