@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <cstring>
 #include <optional>
+#include <string_view>
 
 namespace minitrain {
 
@@ -144,6 +145,12 @@ std::vector<char> repair_pickle(std::span<const char> program) {
     out.push_back(!is_single_add[i] ? program[i] : program[i] == 's' ? 'u' : 'e');
   }
   return out;
+}
+
+bool pickles_ordered_dict(std::span<const char> program) {
+  // PROTO n, then the top-level value's first push: the OrderedDict class it is built from.
+  constexpr std::string_view kOrderedDict = "ccollections\nOrderedDict\n";
+  return program.size() > 2 + kOrderedDict.size() && std::string_view(program.data() + 2, kOrderedDict.size()) == kOrderedDict;
 }
 
 }  // namespace minitrain

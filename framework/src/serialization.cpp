@@ -104,8 +104,13 @@ c10::IValue load_pickled(const fs::path& path) {
     // repaired first so that Python's one-item dicts and lists load.
     caffe2::serialize::PyTorchStreamReader reader(path.string());
     const auto [pickle, pickle_size] = reader.getRecord("data.pkl");
-    const std::vector<char> program =
-        repair_pickle(std::span(static_cast<const char*>(pickle.get()), static_cast<std::size_t>(pickle_size)));
+    const std::span original(static_cast<const char*>(pickle.get()), static_cast<std::size_t>(pickle_size));
+    if (pickles_ordered_dict(original))
+      throw DataError(fmt::format("{}: error: this file holds a collections.OrderedDict (a Python state_dict()), which "
+                                  "LibTorch 1.13 cannot read\n  fix: save a plain dict in Python: "
+                                  "torch.save(dict(model.state_dict()), path)",
+                                  path.string()));
+    const std::vector<char> program = repair_pickle(original);
     std::size_t consumed = 0;
     auto read_program = [&](char* buffer, std::size_t length) -> std::size_t {
       length = std::min(length, program.size() - consumed);

@@ -91,6 +91,8 @@ torch.save({"x": torch.arange(6), "y": torch.ones(5)}, "ragged.pt")
 torch.save([torch.ones(2)], "list.pt")
 torch.save({"a": [torch.ones(2)], "b": ({"c": [1]},)}, "singles.pt")
 torch.save({str(i): torch.tensor(i) for i in range(1001)}, "big.pt")
+torch.save(torch.nn.Linear(2, 3).state_dict(), "state_dict.pt")
+torch.save(dict(torch.nn.Linear(2, 3).state_dict()), "plain_state_dict.pt")
 )") == 0);
   const TensorDataset one = load_tensor_file(dir / "one.pt");
   CHECK(one.size() == 6);
@@ -102,6 +104,10 @@ torch.save({str(i): torch.tensor(i) for i in range(1001)}, "big.pt")
   const auto big = load_pickled(dir / "big.pt").toGenericDict();
   CHECK(big.size() == 1001);
   CHECK(big.at("1000").toTensor().item<std::int64_t>() == 1000);
+
+  // A Python state_dict() is an OrderedDict; saved as a plain dict it loads.
+  CHECK_THROWS_WITH_AS(load_pickled(dir / "state_dict.pt"), doctest::Contains("torch.save(dict(model.state_dict()), path)"), DataError);
+  CHECK(load_pickled(dir / "plain_state_dict.pt").toGenericDict().at("weight").toTensor().size(0) == 3);
 
   const TensorDataset chosen = load_tensor_file(dir / "nested.pt", {"y", "x"});
   CHECK(chosen.columns().size() == 2);

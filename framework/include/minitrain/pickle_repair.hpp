@@ -14,4 +14,8 @@ namespace minitrain {
 // reports the problem itself).
 std::vector<char> repair_pickle(std::span<const char> program);
 
+// Whether the pickled value is a collections.OrderedDict, as a Python
+// state_dict() is: LibTorch 1.13 reads every OrderedDict as None.
+bool pickles_ordered_dict(std::span<const char> program);
+
 }  // namespace minitrain
