@@ -16,8 +16,8 @@
 #include "minitrain/protein_encoder.hpp"
 #include "minitrain/runtime_info.hpp"
 #include "minitrain/scripted_module.hpp"
-#include "minitrain/tokenizer.hpp"
 #include "minitrain/serialization.hpp"
+#include "minitrain/tokenizer.hpp"
 #include "minitrain/trainer.hpp"
 #include "minitrain/training_checkpoint.hpp"
 
@@ -168,7 +168,7 @@ void run_job(const JobRequest& request) {
       load_weights(module->network(), loaded.value, loaded.file);
       log::info(fmt::format("loaded weights from {}", job.ckpt_path->string()));
     }
-  } else if (request.stage != Stage::fit) {
+  } else if (request.stage != Stage::fit && job.model.class_path != "torchscript") {  // a script carries its weights
     log::warn(fmt::format("no ckpt_path in the job: {} runs with the model's initial weights", to_string(request.stage)));
   }
 
