@@ -11,6 +11,7 @@
 #include "minitrain/callback_list.hpp"
 #include "minitrain/checkpoint.hpp"
 #include "minitrain/config.hpp"
+#include "minitrain/distributed.hpp"
 #include "minitrain/log.hpp"
 #include "minitrain/plugin_loader.hpp"
 #include "minitrain/protein_encoder.hpp"
@@ -98,14 +99,33 @@ std::unique_ptr<Module> make_model(const ModelConfig& model) {
   return make_protein_encoder(model.init_args, AminoAcidTokenizer().vocab_size());
 }
 
-std::unique_ptr<DataLoader> make_loader(const JobConfig& job, const DatasetConfig& dataset, bool training) {
+// Training data is split evenly over ranks (padded by repeats, so every rank
+// takes as many steps); validation and predict data give every sample to one rank.
+std::unique_ptr<DataLoader> make_loader(const JobConfig& job, const DatasetConfig& dataset, bool training,
+                                        const DistributedEnv& env) {
   const std::int64_t batch_size = dataset.batch_size.value_or(job.data.batch_size);
   auto loader = std::make_unique<DataLoader>(
       make_dataset(dataset), DataLoaderOptions{batch_size, training && job.data.shuffle, training && job.data.drop_last,
-                                               static_cast<std::uint64_t>(job.seed_everything.value_or(0))});
-  log::info(fmt::format("{}: {} samples from {}, {} batches of up to {}", dataset.yaml_path, loader->dataset().size(),
-                        describe(dataset), loader->num_batches(), batch_size));
+                                               static_cast<std::uint64_t>(job.seed_everything.value_or(0)),
+                                               Shard{env.rank, env.world_size, training}});
+  if (dataset.yaml_path == "data.val" && loader->dataset().size() < env.world_size)
+    throw DataError(fmt::format("{} has {} samples, fewer than the {} ranks; every rank needs at least one to validate",
+                                dataset.yaml_path, loader->dataset().size(), env.world_size));
+  log::info(fmt::format("{}: {} samples from {}, {} batches of up to {}{}", dataset.yaml_path, loader->dataset().size(),
+                        describe(dataset), loader->num_batches(), batch_size,
+                        env.world_size > 1 ? fmt::format(" on each of {} ranks", env.world_size) : ""));
   return loader;
+}
+
+// trainer.devices x trainer.num_nodes is the world size the job expects.
+void check_job_fits_ranks(const JobConfig& job, const DistributedEnv& env, Diagnostics& diagnostics) {
+  const std::int64_t expected = job.trainer.devices * job.trainer.num_nodes;
+  if (expected == env.world_size) return;
+  diagnostics.error(job.source.locate(job.resolved["trainer"]["devices"], "trainer.devices"), "trainer.devices",
+                    fmt::format("devices ({}) x num_nodes ({}) is {} processes, but WORLD_SIZE is {}; start {} ranks "
+                                "(minitrain launch --nproc {}) or set trainer.devices to match",
+                                job.trainer.devices, job.trainer.num_nodes, expected, env.world_size, expected,
+                                job.trainer.devices));
 }
 
 c10::Device choose_device(const JobConfig& job) {
@@ -137,11 +157,14 @@ std::vector<boost::signals2::scoped_connection> connect_run_log(Events& events) 
 }  // namespace
 
 void run_job(const JobRequest& request) {
+  const DistributedEnv env = distributed_env();
+  log::set_rank(env.rank, env.world_size);
   Diagnostics diagnostics;
   JobConfig job = load_job_config(request.config, request.overrides, diagnostics);
   const PluginLoader loader;
   std::vector<CheckedCallback> callbacks = check_callbacks(job, loader, diagnostics);
   check_job_fits_stage(job, request.stage, diagnostics);
+  check_job_fits_ranks(job, env, diagnostics);
   diagnostics.throw_if_any();
   if (request.print_config) {
     std::cout << to_yaml(job);
@@ -149,13 +172,20 @@ void run_job(const JobRequest& request) {
   }
 
   log::info(runtime_summary());
+  // Every rank has checked the same job above, so a bad one stops them all before any waits for the others.
+  std::unique_ptr<Communicator> communicator;
+  if (env.world_size > 1) {
+    communicator = std::make_unique<Communicator>(env, std::chrono::seconds(job.trainer.distributed_timeout_s));
+    log::info(fmt::format("{} ranks met at {}:{}", env.world_size, env.master_addr, env.master_port));
+  }
   const c10::Device device = choose_device(job);
   if (job.seed_everything) at::manual_seed(static_cast<std::uint64_t>(*job.seed_everything));
 
   std::unique_ptr<Module> module = make_model(job.model);
-  std::unique_ptr<DataLoader> main_loader = make_loader(job, *stage_dataset(job, request.stage), request.stage == Stage::fit);
+  std::unique_ptr<DataLoader> main_loader =
+      make_loader(job, *stage_dataset(job, request.stage), request.stage == Stage::fit, env);
   std::unique_ptr<DataLoader> val_loader;
-  if (request.stage == Stage::fit && job.data.val) val_loader = make_loader(job, *job.data.val, false);
+  if (request.stage == Stage::fit && job.data.val) val_loader = make_loader(job, *job.data.val, false, env);
 
   // fit with a training checkpoint goes on where it stopped; bare weights only start from there.
   std::optional<LoadedCheckpoint> resume;
@@ -192,16 +222,21 @@ void run_job(const JobRequest& request) {
   options.optimizer = job.optimizer;
   options.lr_scheduler = job.lr_scheduler;
   options.callbacks = &live_callbacks;
+  options.global_rank = env.rank;
+  options.world_size = env.world_size;
+  options.communicator = communicator.get();
   const fs::path checkpoint_dir = job.trainer.default_root_dir / "checkpoints";
-  if (request.stage == Stage::fit) {
+  const bool writes_checkpoints = request.stage == Stage::fit && env.rank == 0;  // the ranks' weights are equal
+  if (request.stage == Stage::fit) options.resume_from = std::move(resume);
+  if (writes_checkpoints) {
     fs::create_directories(checkpoint_dir);
     options.checkpoint_path = checkpoint_dir / "last.pt";
-    options.resume_from = std::move(resume);
   }
   Trainer trainer(options, events);
   switch (request.stage) {
     case Stage::fit: {
       trainer.fit(*module, *main_loader, val_loader.get());
+      if (!writes_checkpoints) break;
       const fs::path weights = checkpoint_dir / "weights.pt";
       save_weights(module->network(), weights);
       log::info(fmt::format("training checkpoint (resume with --ckpt_path) at {}; weights ({{name: tensor}}) at {}",

@@ -1,12 +1,16 @@
 // The minitrain command line: parse arguments, run the job, report errors
 // plainly with a non-zero exit.
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 #include <c10/util/Exception.h>
 
 #include <iostream>
 
 #include "job_runner.hpp"
+#include "launcher.hpp"
+#include "minitrain/collect.hpp"
 #include "minitrain/error.hpp"
+#include "minitrain/log.hpp"
 #include "minitrain/runtime_info.hpp"
 
 namespace {
@@ -57,6 +61,17 @@ int main(int argc, char** argv) {
   CLI::App* validate = add_job_command("validate", "run one validation epoch over data.val and print its metrics");
   CLI::App* predict = add_job_command("predict", "run predict_step over a job's data and feed the callbacks");
   CLI::App* plugins = app.add_subcommand("plugins", "list every plugin found, with its version and parameters");
+  minitrain::cli::LaunchRequest launch_request;
+  int master_port = 0;
+  CLI::App* launch = app.add_subcommand("launch", "start N local ranks of a fit, validate or predict: "
+                                                  "minitrain launch --nproc 2 fit --config job.yaml");
+  launch->add_option("--nproc", launch_request.nproc, "ranks to start on this machine")->required();
+  launch->add_option("--master_port", master_port, "the port rank 0 listens on (default: a free one)");
+  launch->prefix_command();
+  std::string collect_input, collect_output;
+  CLI::App* collect = app.add_subcommand("collect", "merge every rank's prediction files into one, in dataset order");
+  collect->add_option("--input", collect_input, "the prediction_writer's output_dir")->required();
+  collect->add_option("--output", collect_output, "the merged .pt file to write")->required();
 
   try {
     app.parse(argc, argv);
@@ -72,6 +87,23 @@ int main(int argc, char** argv) {
     if (plugins->parsed()) {
       minitrain::cli::list_plugins();
       return 0;
+    }
+    if (collect->parsed()) {
+      const minitrain::CollectSummary summary = minitrain::collect_predictions(collect_input, collect_output);
+      minitrain::log::info(fmt::format("collect: {} samples from {} file(s) of {} rank(s) written to {}", summary.samples,
+                                       summary.files, summary.ranks, collect_output));
+      return 0;
+    }
+    if (launch->parsed()) {
+      launch_request.command = launch->remaining();
+      if (master_port) launch_request.master_port = master_port;
+      const std::string stage = launch_request.command.empty() ? "" : launch_request.command.front();
+      if (stage != "fit" && stage != "validate" && stage != "predict") {
+        std::cerr << "minitrain: error: launch runs fit, validate or predict, e.g. minitrain launch --nproc 2 fit --config "
+                     "job.yaml\n";
+        return kExitConfigError;
+      }
+      return minitrain::cli::launch(launch_request);
     }
     CLI::App* job = fit->parsed() ? fit : validate->parsed() ? validate : predict->parsed() ? predict : nullptr;
     if (!job) {

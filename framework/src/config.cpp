@@ -29,6 +29,9 @@ constexpr ParamSpec kTrainerParams[] = {
     {"check_val_every_n_epoch", ParamType::Int, "1", "validate after every Nth training epoch", nullptr},
     {"limit_predict_batches", ParamType::Int, "null", "predict batches (null: all)", nullptr},
     {"accelerator", ParamType::Enum, "cpu", "where the model runs", "cpu|cuda|auto"},
+    {"devices", ParamType::Int, "1", "processes per machine (minitrain launch starts them)", nullptr},
+    {"num_nodes", ParamType::Int, "1", "machines; devices x num_nodes must equal WORLD_SIZE", nullptr},
+    {"distributed_timeout_s", ParamType::Int, "1800", "how long a rank waits for the others before it fails", nullptr},
     {"default_root_dir", ParamType::Path, "runs", "where fit writes checkpoints/last.pt", nullptr},
     {"gradient_clip_val", ParamType::Float, "null", "clip the gradients' total norm to this (null: no clipping)", nullptr},
     {"accumulate_grad_batches", ParamType::Int, "1", "take an optimizer step every N batches", nullptr},
@@ -422,6 +425,12 @@ JobConfig load_job_config(const fs::path& file, const std::vector<std::string>& 
   if (t.has("check_val_every_n_epoch")) job.trainer.check_val_every_n_epoch = t.integer("check_val_every_n_epoch");
   job.trainer.limit_predict_batches = optional_value(t, "limit_predict_batches", &PluginArgs::integer);
   if (t.has("accelerator")) job.trainer.accelerator = t.string("accelerator");
+  if (t.has("devices")) job.trainer.devices = t.integer("devices");
+  if (t.has("num_nodes")) job.trainer.num_nodes = t.integer("num_nodes");
+  if (t.has("distributed_timeout_s")) job.trainer.distributed_timeout_s = t.integer("distributed_timeout_s");
+  require_at_least(t, "devices", 1, trainer, "trainer", job.source, diagnostics);
+  require_at_least(t, "num_nodes", 1, trainer, "trainer", job.source, diagnostics);
+  require_at_least(t, "distributed_timeout_s", 1, trainer, "trainer", job.source, diagnostics);
   if (t.has("default_root_dir")) job.trainer.default_root_dir = t.string("default_root_dir");
   job.trainer.gradient_clip_val = optional_value(t, "gradient_clip_val", &PluginArgs::number);
   if (t.has("accumulate_grad_batches")) job.trainer.accumulate_grad_batches = t.integer("accumulate_grad_batches");

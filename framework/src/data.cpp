@@ -34,7 +34,7 @@ DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions
 void DataLoader::set_epoch(std::int64_t epoch) {
   order_.resize(static_cast<std::size_t>(dataset_->size()));
   std::iota(order_.begin(), order_.end(), 0);
-  if (!options_.shuffle) return;
+  if (!options_.shuffle) return shard_order();
   // Fisher-Yates over mt19937_64, whose output the standard fixes, so an order
   // is the same on every platform for the same (seed, epoch).
   std::mt19937_64 rng(options_.seed * 1000003ULL + static_cast<std::uint64_t>(epoch));
@@ -42,6 +42,21 @@ void DataLoader::set_epoch(std::int64_t epoch) {
     const std::size_t j = static_cast<std::size_t>(rng() % i);
     std::swap(order_[i - 1], order_[j]);
   }
+  shard_order();
+}
+
+void DataLoader::shard_order() {
+  const Shard& shard = options_.shard;
+  if (shard.world_size <= 1) return;
+  std::vector<std::int64_t> full = std::move(order_);
+  if (shard.even && !full.empty()) {
+    const std::size_t world = static_cast<std::size_t>(shard.world_size);
+    const std::size_t padded = (full.size() + world - 1) / world * world;
+    for (std::size_t i = full.size(); i < padded; ++i) full.push_back(full[i % full.size()]);
+  }
+  order_.clear();
+  for (std::size_t i = static_cast<std::size_t>(shard.rank); i < full.size(); i += static_cast<std::size_t>(shard.world_size))
+    order_.push_back(full[i]);
 }
 
 std::int64_t DataLoader::num_batches() const {

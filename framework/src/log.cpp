@@ -18,6 +18,11 @@ spdlog::logger& logger() {
 }  // namespace
 
 void info(std::string_view message) { logger().info("{}", message); }
+void set_rank(int rank, int world_size) {
+  if (world_size <= 1) return;
+  logger().set_pattern(fmt::format("[%H:%M:%S] rank {} %^%l%$ %v", rank));
+  logger().set_level(rank == 0 ? spdlog::level::info : spdlog::level::warn);
+}
 void warn(std::string_view message) { logger().warn("{}", message); }
 
 }  // namespace minitrain::log

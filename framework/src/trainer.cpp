@@ -21,6 +21,32 @@ std::int64_t limited(std::int64_t available, const std::optional<std::int64_t>& 
   return limit ? std::min(available, *limit) : available;
 }
 
+// The same metric parts summed over every rank (each rank saw its own share of the samples).
+MetricAccumulator summed_over_ranks(const MetricAccumulator& local, Communicator* communicator) {
+  if (!communicator || communicator->world_size() == 1) return local;
+  std::vector<double> values;
+  for (const auto& [name, part] : local.parts()) {
+    values.push_back(part.total);
+    values.push_back(part.count);
+  }
+  const std::vector<double> sums = communicator->sum(values);
+  StepMetrics summed = local.parts();
+  std::size_t i = 0;
+  for (auto& [name, part] : summed) {
+    part.total = sums[i++];
+    part.count = sums[i++];
+  }
+  MetricAccumulator out;
+  out.add(summed);
+  return out;
+}
+
+std::vector<at::Tensor> parameters_and_buffers(torch::nn::Module& network) {
+  std::vector<at::Tensor> tensors = network.parameters();
+  for (const at::Tensor& buffer : network.buffers()) tensors.push_back(buffer);
+  return tensors;
+}
+
 std::string describe(const std::exception_ptr& error) {
   try {
     std::rethrow_exception(error);
@@ -88,7 +114,19 @@ void Trainer::run_fit(Module& module, DataLoader& loader, DataLoader* val_loader
   std::vector<double> base_lrs;
   for (auto& group : optimizer->param_groups()) base_lrs.push_back(group.options().get_lr());
 
+  Communicator* const communicator =
+      options_.communicator && options_.communicator->world_size() > 1 ? options_.communicator : nullptr;
   auto optimizer_step = [&] {
+    if (communicator) {
+      // As DDP: after backward, every rank's gradients become their mean over ranks.
+      std::vector<at::Tensor> gradients;
+      for (at::Tensor& parameter : network.parameters()) {
+        if (!parameter.requires_grad()) continue;
+        if (!parameter.grad().defined()) parameter.mutable_grad() = at::zeros_like(parameter);
+        gradients.push_back(parameter.grad());
+      }
+      communicator->average(gradients);
+    }
     if (options_.gradient_clip_val) torch::nn::utils::clip_grad_norm_(network.parameters(), *options_.gradient_clip_val);
     if (schedule) {
       const double factor = schedule(global_step_);
@@ -110,6 +148,10 @@ void Trainer::run_fit(Module& module, DataLoader& loader, DataLoader* val_loader
         log::warn(fmt::format("{}: state saved by callback '{}', which this job does not have; ignored",
                               options_.resume_from->file.string(), key));
     }
+  }
+  if (communicator) {
+    torch::NoGradGuard no_grad;
+    communicator->broadcast_from_rank0(parameters_and_buffers(network), "sharing rank 0's weights");
   }
   const c10::impl::GenericDict no_callback_states(c10::StringType::get(), c10::AnyType::get());
   const std::int64_t validate_every = std::max<std::int64_t>(options_.check_val_every_n_epoch, 1);
@@ -139,8 +181,10 @@ void Trainer::run_fit(Module& module, DataLoader& loader, DataLoader* val_loader
       const at::Tensor detached = loss.detach();
       events_.train_batch_end(TrainBatchEnd{epoch, batch_idx, 0, global_step_, indices, batch, detached});
     }
-    const double mean_loss = batches_per_epoch ? loss_sum / static_cast<double>(batches_per_epoch) : std::nan("");
-    MetricValues metrics{{"train_loss", mean_loss}};
+    MetricAccumulator train_loss;
+    train_loss.add({{"loss", {loss_sum, static_cast<double>(batches_per_epoch)}}});
+    MetricValues metrics = summed_over_ranks(train_loss, communicator).values("train_");
+    const double mean_loss = metrics.at("train_loss");
     if (val_loader && (epoch + 1) % validate_every == 0) {
       metrics.merge(run_validation(module, *val_loader, epoch));
       network.train();
@@ -171,7 +215,7 @@ MetricValues Trainer::run_validation(Module& module, DataLoader& loader, std::in
     accumulator.add(step);
     events_.validation_batch_end(ValidationBatchEnd{epoch, batch_idx, 0, indices, batch, step});
   }
-  const MetricValues metrics = accumulator.values("val_");
+  const MetricValues metrics = summed_over_ranks(accumulator, options_.communicator).values("val_");
   events_.validation_epoch_end(ValidationEpochEnd{epoch, num_batches, metrics});
   events_.validation_end(ValidationEnd{metrics});
   return metrics;

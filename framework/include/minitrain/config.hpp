@@ -46,6 +46,9 @@ struct TrainerConfig {
   std::optional<std::int64_t> limit_predict_batches;
   std::int64_t check_val_every_n_epoch = 1;
   std::string accelerator = "cpu";
+  std::int64_t devices = 1;    // processes per machine
+  std::int64_t num_nodes = 1;  // machines
+  std::int64_t distributed_timeout_s = 1800;
   std::filesystem::path default_root_dir = "runs";
   std::optional<double> gradient_clip_val;
   std::int64_t accumulate_grad_batches = 1;

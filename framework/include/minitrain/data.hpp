@@ -31,11 +31,23 @@ class Dataset {
   virtual Batch get_batch(std::span<const std::int64_t> indices) const = 0;
 };
 
+// Which share of the samples this process takes when several ranks run one job.
+struct Shard {
+  int rank = 0;
+  int world_size = 1;
+  // true (training): every rank gets as many samples, the first ones repeated
+  // to fill up, as PyTorch's DistributedSampler does, so ranks take the same
+  // number of steps. false (validation, predict): every sample goes to exactly
+  // one rank, none repeated (Lightning's UnrepeatedDistributedSampler).
+  bool even = false;
+};
+
 struct DataLoaderOptions {
   std::int64_t batch_size = 8;
   bool shuffle = false;
   bool drop_last = false;
   std::uint64_t seed = 0;  // shuffle order is a function of (seed, epoch) alone
+  Shard shard = {};        // rank r takes samples r, r + world_size, ... of the epoch's order
 };
 
 class DataLoader {
@@ -50,6 +62,8 @@ class DataLoader {
   const Dataset& dataset() const { return *dataset_; }
 
  private:
+  void shard_order();  // keeps this rank's share of order_
+
   std::shared_ptr<const Dataset> dataset_;
   DataLoaderOptions options_;
   std::vector<std::int64_t> order_;

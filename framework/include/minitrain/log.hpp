@@ -8,5 +8,8 @@ namespace minitrain::log {
 
 void info(std::string_view message);
 void warn(std::string_view message);
+// In a run of several ranks, lines name their rank and only rank 0 logs
+// information; every rank still reports warnings.
+void set_rank(int rank, int world_size);
 
 }  // namespace minitrain::log

@@ -25,6 +25,7 @@ class MetricAccumulator {
   // Every metric's epoch value, named prefix + name ("val_" + "loss").
   MetricValues values(const std::string& prefix) const;
   bool empty() const { return parts_.empty(); }
+  const StepMetrics& parts() const { return parts_; }
 
  private:
   StepMetrics parts_;

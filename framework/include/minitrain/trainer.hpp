@@ -9,6 +9,7 @@
 
 #include "minitrain/callback_list.hpp"
 #include "minitrain/data.hpp"
+#include "minitrain/distributed.hpp"
 #include "minitrain/events.hpp"
 #include "minitrain/module.hpp"
 #include "minitrain/optimization.hpp"
@@ -32,6 +33,10 @@ struct TrainerOptions {
   std::optional<std::filesystem::path> checkpoint_path;  // a training checkpoint written after every epoch
   std::optional<LoadedCheckpoint> resume_from;           // a training checkpoint to go on from
   CallbackList* callbacks = nullptr;  // whose state checkpoints keep and a resume restores
+  // With several ranks: fit starts from rank 0's weights, averages the
+  // gradients of every optimizer step over ranks, and reports metrics over
+  // all ranks' samples. Null: this process is the whole run.
+  Communicator* communicator = nullptr;
 };
 
 class Trainer {

@@ -1,0 +1,23 @@
+#pragma once
+// `minitrain collect`: every rank's prediction files in one file, in dataset
+// order. Each rank's epoch file is used when it has one, else its batch files;
+// every dataset index must appear exactly once, or a DataError names the gaps
+// and the duplicates with the files they came from.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+namespace minitrain {
+
+struct CollectSummary {
+  std::int64_t samples = 0;
+  std::int64_t files = 0;
+  int ranks = 0;
+};
+
+// Writes {key: tensor [N, ...], "batch_indices": arange(N)} to `output`
+// atomically. Tensors are concatenated along dim 0 (sequence dims padded with
+// zeros, as epoch collation does) and rows put in batch_indices order.
+CollectSummary collect_predictions(const std::filesystem::path& input_dir, const std::filesystem::path& output);
+
+}  // namespace minitrain
