@@ -83,6 +83,7 @@ void Trainer::fit(Module& module, DataLoader& train_loader, DataLoader* val_load
 MetricValues Trainer::validate(Module& module, DataLoader& val_loader) {
   try {
     module.network().to(options_.device);
+    share_rank0_weights(module.network());
     events_.setup(Setup{Stage::validate, options_.global_rank, options_.world_size});
     MetricValues metrics = run_validation(module, val_loader, 0);
     events_.teardown(Teardown{Stage::validate});
@@ -98,6 +99,12 @@ void Trainer::predict(Module& module, DataLoader& predict_loader) {
   } catch (...) {
     fail(Stage::predict);
   }
+}
+
+void Trainer::share_rank0_weights(torch::nn::Module& network) {
+  if (!options_.communicator || options_.communicator->world_size() == 1) return;
+  torch::NoGradGuard no_grad;
+  options_.communicator->broadcast_from_rank0(parameters_and_buffers(network), "sharing rank 0's weights");
 }
 
 void Trainer::run_fit(Module& module, DataLoader& loader, DataLoader* val_loader) {
@@ -149,10 +156,7 @@ void Trainer::run_fit(Module& module, DataLoader& loader, DataLoader* val_loader
                               options_.resume_from->file.string(), key));
     }
   }
-  if (communicator) {
-    torch::NoGradGuard no_grad;
-    communicator->broadcast_from_rank0(parameters_and_buffers(network), "sharing rank 0's weights");
-  }
+  share_rank0_weights(network);
   const c10::impl::GenericDict no_callback_states(c10::StringType::get(), c10::AnyType::get());
   const std::int64_t validate_every = std::max<std::int64_t>(options_.check_val_every_n_epoch, 1);
 
@@ -226,6 +230,7 @@ void Trainer::run_predict(Module& module, DataLoader& loader) {
   network.to(options_.device);
   network.eval();
   torch::NoGradGuard no_grad;
+  share_rank0_weights(network);
   events_.setup(Setup{Stage::predict, options_.global_rank, options_.world_size});
   events_.predict_start(PredictStart{});
   loader.set_epoch(0);

@@ -1,45 +1,20 @@
 // End to end: the real `minitrain` binary on real job files; its prediction
 // files are read back by Python's torch.load (tests/e2e/check_predictions.py).
 #include <fmt/format.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <string>
 
+#include "e2e/cli_runner.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
 
 namespace fs = std::filesystem;
 using minitrain::testing::TempDir;
+using namespace minitrain::e2e;
 
 namespace {
-
-const fs::path kSource = MINITRAIN_SOURCE_DIR;
-const std::string kCli = MINITRAIN_CLI;
-const fs::path kFasta = kSource / "configs" / "data" / "globins45.fa";
-
-struct Result {
-  int exit_code;
-  std::string output;  // stdout and stderr together
-};
-
-// Runs a shell command from the source directory, as the README does.
-Result run(const std::string& command) {
-  const std::string full = fmt::format("cd '{}' && {} 2>&1", kSource.string(), command);
-  FILE* pipe = ::popen(full.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::string output;
-  std::array<char, 4096> buffer;
-  while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) output.append(buffer.data(), n);
-  const int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), output};
-}
-
-Result run_cli(const std::string& args) { return run(fmt::format("'{}' {}", kCli, args)); }
 
 // A predict job on the shipped data with one prediction_writer; `writer_args`
 // is the init_args block, indented for its place.

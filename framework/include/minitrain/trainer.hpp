@@ -15,6 +15,10 @@
 #include "minitrain/optimization.hpp"
 #include "minitrain/training_checkpoint.hpp"
 
+namespace torch::nn {
+class Module;
+}
+
 namespace minitrain {
 
 struct TrainerOptions {
@@ -57,6 +61,8 @@ class Trainer {
   // Validation batches in eval mode without gradients, between validation_start and _end.
   MetricValues run_validation(Module& module, DataLoader& loader, std::int64_t epoch);
   void run_predict(Module& module, DataLoader& loader);
+  // Every rank starts from rank 0's weights, seeded or not, as DDP does.
+  void share_rank0_weights(torch::nn::Module& network);
   // Fires the exception event, then lets the exception continue.
   [[noreturn]] void fail(Stage stage);
 
