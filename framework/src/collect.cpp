@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <malloc.h>
 
 #include <map>
 #include <optional>
@@ -13,6 +14,7 @@
 #include "minitrain/error.hpp"
 #include "minitrain/ivalue_tree.hpp"
 #include "minitrain/serialization.hpp"
+#include "minitrain/torch_archive.hpp"
 
 namespace minitrain {
 
@@ -55,9 +57,31 @@ std::string first_few(const std::vector<std::int64_t>& values) {
   return out;
 }
 
+// A prediction file: its predictions (the dict without batch_idx and batch_indices) and batch_indices.
+struct PredictionFile {
+  c10::IValue predictions;
+  at::Tensor indices;
+};
+
+PredictionFile read_prediction_file(const fs::path& file) {
+  const c10::IValue loaded = load_pickled(file);
+  if (!loaded.isGenericDict() || !loaded.toGenericDict().contains("batch_indices"))
+    throw DataError(fmt::format("{}: error: not a prediction file (a dict with batch_indices)", file.string()));
+  c10::impl::GenericDict dict = loaded.toGenericDict().copy();
+  const at::Tensor indices = dict.at("batch_indices").toTensor().to(at::kLong).reshape({-1});
+  dict.erase("batch_indices");
+  dict.erase("batch_idx");
+  return {dict, indices};
+}
+
 }  // namespace
 
 CollectSummary collect_predictions(const fs::path& input_dir, const fs::path& output) {
+  // One large tensor after another is read, built and freed. glibc would keep
+  // the freed ones in its heap (its mmap threshold grows with every large
+  // free), and memory would grow with the number of keys; above 1 MiB, every
+  // allocation is its own mapping, returned to the system when freed.
+  ::mallopt(M_MMAP_THRESHOLD, 1 << 20);
   if (!fs::is_directory(input_dir)) throw DataError(fmt::format("{}: error: not a directory of prediction files", input_dir.string()));
   const std::map<int, RankFiles> ranks = find_prediction_files(input_dir);
   std::vector<fs::path> files;
@@ -72,19 +96,14 @@ CollectSummary collect_predictions(const fs::path& input_dir, const fs::path& ou
     throw DataError(fmt::format("{}: error: no prediction files (predictions__rank_R.pt or predictions__rank_R__batch_B.pt)",
                                 input_dir.string()));
 
-  std::vector<c10::IValue> pieces;
+  // First pass, one file at a time: the indices, and each file's structure as meta tensors.
+  std::vector<c10::IValue> skeletons;
   std::vector<at::Tensor> indices;
   std::map<std::int64_t, fs::path> first_seen;
   std::vector<std::int64_t> duplicates;
   std::string duplicate_files;
   for (const fs::path& file : files) {
-    const c10::IValue loaded = load_pickled(file);
-    if (!loaded.isGenericDict() || !loaded.toGenericDict().contains("batch_indices"))
-      throw DataError(fmt::format("{}: error: not a prediction file (a dict with batch_indices)", file.string()));
-    c10::impl::GenericDict dict = loaded.toGenericDict().copy();
-    const at::Tensor file_indices = dict.at("batch_indices").toTensor().to(at::kLong).reshape({-1});
-    dict.erase("batch_indices");
-    dict.erase("batch_idx");
+    const auto [predictions, file_indices] = read_prediction_file(file);
     for (std::int64_t i = 0; i < file_indices.numel(); ++i) {
       const std::int64_t index = file_indices[i].item<std::int64_t>();
       const auto [it, inserted] = first_seen.emplace(index, file);
@@ -95,7 +114,9 @@ CollectSummary collect_predictions(const fs::path& input_dir, const fs::path& ou
       }
     }
     indices.push_back(file_indices);
-    pieces.emplace_back(dict);
+    skeletons.push_back(map_tensors(predictions, [](const at::Tensor& t) {
+      return at::empty(t.sizes(), at::TensorOptions().dtype(t.scalar_type()).device(at::kMeta));
+    }));
   }
   const std::int64_t samples = first_seen.empty() ? 0 : first_seen.rbegin()->first + 1;
   std::vector<std::int64_t> missing;
@@ -111,19 +132,57 @@ CollectSummary collect_predictions(const fs::path& input_dir, const fs::path& ou
                                 input_dir.string(), files.size(), ranks.size(), problem));
   }
 
+  // Where each meta tensor came from: its file and its place in that file's traversal.
+  std::map<const c10::TensorImpl*, std::pair<std::size_t, std::size_t>> source_of;
+  for (std::size_t f = 0; f < skeletons.size(); ++f) {
+    std::size_t position = 0;
+    for_each_tensor(skeletons[f], [&](const at::Tensor& t) { source_of[t.unsafeGetTensorImpl()] = {f, position++}; });
+  }
   const at::Tensor all_indices = at::cat(indices);
   const at::Tensor order = all_indices.argsort();
-  const c10::IValue merged = batch_collator(pieces);
-  c10::IValue ordered = map_tensors(merged, [&](const at::Tensor& t) {
-    if (t.dim() == 0 || t.size(0) != order.numel())
-      throw DataError(fmt::format("{}: error: a tensor of shape [{}] has no row per sample; collect puts rows in order "
-                                  "along dim 0",
-                                  input_dir.string(), fmt::join(t.sizes(), ", ")));
-    return t.index_select(0, order);
-  });
-  c10::impl::GenericDict out = ordered.toGenericDict();
+  const CollationPlan plan = plan_collation(skeletons);
+  std::map<const c10::StorageImpl*, const CollatedTensor*> tensor_of_storage;
+  for (const CollatedTensor& tensor : plan.tensors) {
+    if (tensor.sizes.empty() || tensor.batch_dim != 0 || tensor.sizes[0] != order.numel())
+      throw DataError(fmt::format("{}: error: '{}' has no row per sample (shape [{}]); collect puts rows in dataset order",
+                                  input_dir.string(), tensor.where, fmt::join(tensor.sizes, ", ")));
+    tensor_of_storage[tensor.placeholder.storage().unsafeGetStorageImpl()] = &tensor;
+  }
+  c10::impl::GenericDict out = plan.structure.toGenericDict();
   out.insert("batch_indices", all_indices.index_select(0, order));
-  save_pickled(out, output);
+
+  // Second pass, one output tensor at a time: its pieces from every file,
+  // collated and written in dataset order, so memory holds about one tensor's
+  // output (its pieces, then the collated tensor) and one file.
+  write_torch_file(out, output, {}, [&](TorchArchiveWriter& archive, const std::string& record, const c10::Storage& storage) {
+    const auto found = tensor_of_storage.find(storage.unsafeGetStorageImpl());
+    if (found == tensor_of_storage.end()) {  // batch_indices, already in memory
+      archive.write_record(record, storage.data(), storage.nbytes());
+      return;
+    }
+    const CollatedTensor& tensor = *found->second;
+    at::Tensor collated;
+    {
+      std::vector<c10::IValue> pieces;
+      for (const at::Tensor& source : tensor.sources) {
+        const auto [file, position] = source_of.at(source.unsafeGetTensorImpl());
+        std::size_t seen = 0;
+        for_each_tensor(read_prediction_file(files[file]).predictions, [&](const at::Tensor& t) {
+          if (seen++ == position) pieces.emplace_back(t);
+        });
+      }
+      collated = batch_collator(pieces, {0, tensor.seq_dim.value_or(1), {}, {}}).toTensor();
+    }
+    // Rows in dataset order, a few MiB at a time, so no second copy of the tensor is made.
+    const std::int64_t row_bytes = std::max<std::int64_t>(1, collated.nbytes() / std::max<std::int64_t>(1, collated.size(0)));
+    const std::int64_t chunk = std::max<std::int64_t>(1, (std::int64_t{16} << 20) / row_bytes);
+    archive.begin_record(record, storage.nbytes());
+    for (std::int64_t start = 0; start < order.numel(); start += chunk) {
+      const at::Tensor rows = collated.index_select(0, order.narrow(0, start, std::min(chunk, order.numel() - start))).contiguous();
+      archive.append(rows.data_ptr(), rows.nbytes());
+    }
+    archive.end_record();
+  });
   return {samples, static_cast<std::int64_t>(files.size()), static_cast<int>(ranks.size())};
 }
 

@@ -17,7 +17,11 @@ struct CollectSummary {
 
 // Writes {key: tensor [N, ...], "batch_indices": arange(N)} to `output`
 // atomically. Tensors are concatenated along dim 0 (sequence dims padded with
-// zeros, as epoch collation does) and rows put in batch_indices order.
+// zeros, as epoch collation does) and rows put in batch_indices order. The
+// output is built one tensor at a time, reading the files again for each, so
+// memory holds the largest tensor's output and one file, not every file.
+// (It sets glibc's mmap threshold to 1 MiB for the process, so freed tensors
+// go back to the system.)
 CollectSummary collect_predictions(const std::filesystem::path& input_dir, const std::filesystem::path& output);
 
 }  // namespace minitrain
