@@ -34,4 +34,14 @@ std::string format_metrics(const MetricValues& values) {
   return out;
 }
 
+std::string metric_names(const MetricValues& values) {
+  std::string out;
+  for (const auto& [name, value] : values) out += (out.empty() ? "" : ", ") + name;
+  return out.empty() ? "none" : out;
+}
+
+bool improves(double candidate, double best, const std::string& mode, double min_delta) {
+  return mode == "max" ? candidate > best + min_delta : candidate < best - min_delta;
+}
+
 }  // namespace minitrain

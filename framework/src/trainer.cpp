@@ -160,11 +160,22 @@ void Trainer::run_fit(Module& module, DataLoader& loader, DataLoader* val_loader
   const c10::impl::GenericDict no_callback_states(c10::StringType::get(), c10::AnyType::get());
   const std::int64_t validate_every = std::max<std::int64_t>(options_.check_val_every_n_epoch, 1);
 
+  // A callback's checkpoint holds what last.pt holds after the last finished epoch.
+  std::int64_t epochs_done = epoch;
+  events_.control.start_run([&](const std::filesystem::path& path) {
+    save_training_checkpoint(path, network, *optimizer, {epochs_done, global_step_},
+                             options_.callbacks ? options_.callbacks->state_dict() : no_callback_states);
+  });
+  struct EndRun {
+    RunControl& control;
+    ~EndRun() { control.end_run(); }
+  } end_run{events_.control};
+
   events_.fit_start(FitStart{options_.max_epochs});
-  for (; epoch < options_.max_epochs; ++epoch) {
+  for (; epoch < options_.max_epochs && !events_.control.stop_requested(); ++epoch) {
     loader.set_epoch(epoch);
     network.train();
-    events_.train_epoch_start(TrainEpochStart{epoch});
+    events_.train_epoch_start(TrainEpochStart{epoch, batches_per_epoch});
     optimizer->zero_grad();
     double loss_sum = 0.0;
     for (std::int64_t batch_idx = 0; batch_idx < batches_per_epoch; ++batch_idx) {
@@ -184,21 +195,28 @@ void Trainer::run_fit(Module& module, DataLoader& loader, DataLoader* val_loader
       loss_sum += value;
       const at::Tensor detached = loss.detach();
       events_.train_batch_end(TrainBatchEnd{epoch, batch_idx, 0, global_step_, indices, batch, detached});
+      if (events_.control.stop_requested()) {
+        if (batch_idx + 1 < batches_per_epoch && (batch_idx + 1) % accumulate != 0) optimizer_step();  // no half window left behind
+        break;
+      }
     }
+    epochs_done = epoch + 1;
     MetricAccumulator train_loss;
     train_loss.add({{"loss", {loss_sum, static_cast<double>(batches_per_epoch)}}});
     MetricValues metrics = summed_over_ranks(train_loss, communicator).values("train_");
     const double mean_loss = metrics.at("train_loss");
-    if (val_loader && (epoch + 1) % validate_every == 0) {
+    if (val_loader && (epoch + 1) % validate_every == 0 && !events_.control.stop_requested()) {
       metrics.merge(run_validation(module, *val_loader, epoch));
       network.train();
     }
-    events_.train_epoch_end(TrainEpochEnd{epoch, mean_loss, metrics});
+    events_.train_epoch_end(TrainEpochEnd{epoch, mean_loss, metrics, global_step_});
     // After the epoch's last event, so every callback's state includes this epoch.
     if (options_.checkpoint_path)
       save_training_checkpoint(*options_.checkpoint_path, network, *optimizer, {epoch + 1, global_step_},
                                options_.callbacks ? options_.callbacks->state_dict() : no_callback_states);
   }
+  if (events_.control.stop_requested())
+    log::info(fmt::format("fit stopped after epoch {}: {}", epoch - 1, events_.control.stop_reason()));
   events_.fit_end(FitEnd{epoch, global_step_});
   events_.teardown(Teardown{Stage::fit});
 }
@@ -208,8 +226,8 @@ MetricValues Trainer::run_validation(Module& module, DataLoader& loader, std::in
   torch::NoGradGuard no_grad;
   events_.validation_start(ValidationStart{});
   loader.set_epoch(0);
-  events_.validation_epoch_start(ValidationEpochStart{epoch});
   const std::int64_t num_batches = limited(loader.num_batches(), options_.limit_val_batches);
+  events_.validation_epoch_start(ValidationEpochStart{epoch, num_batches});
   MetricAccumulator accumulator;
   for (std::int64_t batch_idx = 0; batch_idx < num_batches; ++batch_idx) {
     const auto indices = loader.batch_indices(batch_idx);
@@ -234,8 +252,8 @@ void Trainer::run_predict(Module& module, DataLoader& loader) {
   events_.setup(Setup{Stage::predict, options_.global_rank, options_.world_size});
   events_.predict_start(PredictStart{});
   loader.set_epoch(0);
-  events_.predict_epoch_start(PredictEpochStart{0});
   const std::int64_t num_batches = limited(loader.num_batches(), options_.limit_predict_batches);
+  events_.predict_epoch_start(PredictEpochStart{0, num_batches});
   for (std::int64_t batch_idx = 0; batch_idx < num_batches; ++batch_idx) {
     const auto indices = loader.batch_indices(batch_idx);
     const Batch batch = loader.batch(batch_idx).to(options_.device);

@@ -264,12 +264,47 @@ data:
   }
 }
 
+TEST_CASE("the shipped callbacks in one fit: progress, checkpoints, early stopping, a CSV log") {
+  TempDir dir;
+  const std::string callbacks = fmt::format(
+      "'--trainer.callbacks=[{{plugin: progress_bar, init_args: {{refresh_s: 0}}}}, "
+      "{{plugin: model_checkpoint, init_args: {{dirpath: {0}/best, monitor: val_loss, save_top_k: 2}}}}, "
+      "{{plugin: early_stopping, init_args: {{monitor: val_loss, mode: max, patience: 1}}}}, "
+      "{{plugin: csv_logger, init_args: {{save_dir: {0}/logs}}}}]'",
+      dir.path().string());
+  const Result fit = run_cli(fmt::format("fit --config configs/fit.yaml --trainer.max_epochs=10 --trainer.default_root_dir={} {}",
+                                         (dir / "run").string(), callbacks));
+  INFO(fit.output);
+  REQUIRE(fit.exit_code == 0);
+  // Not a terminal here: plain log lines, not redrawn ones.
+  CHECK(fit.output.find("info fit epoch 1/10 100% 6/6 [") != std::string::npos);
+  CHECK(fit.output.find("batches/s] loss ") != std::string::npos);
+  CHECK(fit.output.find("info validate 100% 6/6 [") != std::string::npos);
+  CHECK(fit.output.find("\r") == std::string::npos);
+  // val_loss falls, so in mode max it stops at the second check.
+  CHECK(fit.output.find("fit stopped after epoch 1: early_stopping: val_loss has not improved by more than 0 for 1 check(s)") !=
+        std::string::npos);
+  CHECK(fs::exists(dir / "best" / "epoch=0-step=6.pt"));
+  CHECK(fs::exists(dir / "best" / "epoch=1-step=12.pt"));
+  const std::string csv = minitrain::testing::read_file(dir / "logs" / "version_0" / "metrics.csv");
+  CHECK(csv.rfind("epoch,step,train_loss,val_accuracy,val_loss,val_perplexity\n0,6,", 0) == 0);
+
+  const Result redrawn = run_cli(fmt::format("fit --config configs/fit.yaml --trainer.max_epochs=1 --trainer.default_root_dir={} "
+                                             "'--trainer.callbacks=[{{plugin: progress_bar, init_args: {{terminal: always}}}}]'",
+                                             (dir / "run2").string()));
+  CHECK(redrawn.exit_code == 0);
+  CHECK(redrawn.output.find("\r\033[Kfit epoch 1/1 100% 6/6 [") != std::string::npos);
+}
+
 TEST_CASE("plugins, --version and --print-config describe what will run") {
   const Result plugins = run_cli("plugins");
   CHECK(plugins.exit_code == 0);
   CHECK(plugins.output.find("prediction_writer 0.2.0") != std::string::npos);
   CHECK(plugins.output.find("write_interval") != std::string::npos);
   CHECK(plugins.output.find("batch|epoch|batch_and_epoch") != std::string::npos);
+  for (const char* name : {"progress_bar 0.1.0", "model_checkpoint 0.1.0", "early_stopping 0.1.0", "csv_logger 0.1.0", "timer 0.1.0"})
+    CHECK(plugins.output.find(name) != std::string::npos);
+  CHECK(plugins.output.find("patience") != std::string::npos);
 
   const Result version = run_cli("--version");
   CHECK(version.exit_code == 0);
@@ -309,7 +344,7 @@ TEST_CASE("bad jobs: a clear message, a non-zero exit, and no files written") {
     CHECK(r.exit_code == 2);
     CHECK(r.output.find(job_path + ":3:15: error: trainer.callbacks[0].plugin: plugin 'prediction_writter' not found (did you mean prediction_writer?)") != std::string::npos);
     CHECK(r.output.find("looked in:") != std::string::npos);
-    CHECK(r.output.find("plugins found there: prediction_writer") != std::string::npos);
+    CHECK(r.output.find("plugins found there: csv_logger, early_stopping, model_checkpoint, prediction_writer, progress_bar, timer") != std::string::npos);
   }
   SUBCASE("output_dir below a regular file") {
     minitrain::testing::write_file(dir / "a_file", "x");

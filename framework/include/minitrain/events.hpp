@@ -13,6 +13,7 @@
 
 #include "minitrain/data.hpp"
 #include "minitrain/metrics.hpp"
+#include "minitrain/run_control.hpp"
 
 namespace minitrain {
 
@@ -38,6 +39,7 @@ struct FitEnd {
 
 struct TrainEpochStart {
   std::int64_t epoch;
+  std::int64_t num_batches;  // this epoch's, on this rank
 };
 // After the epoch's validation, as in Lightning, so `metrics` holds both:
 // train_loss and, when validation ran this epoch, val_loss, val_accuracy, ...
@@ -45,6 +47,7 @@ struct TrainEpochEnd {
   std::int64_t epoch;
   double mean_loss;  // over the epoch's batches
   const MetricValues& metrics;
+  std::int64_t global_step;  // optimizer steps taken so far
 };
 struct TrainBatchStart {
   std::int64_t epoch;
@@ -71,6 +74,7 @@ struct ValidationEnd {
 };
 struct ValidationEpochStart {
   std::int64_t epoch;
+  std::int64_t num_batches;
 };
 struct ValidationEpochEnd {
   std::int64_t epoch;
@@ -99,6 +103,7 @@ struct PredictEnd {
 };
 struct PredictEpochStart {
   std::int64_t epoch;
+  std::int64_t num_batches;
 };
 struct PredictEpochEnd {
   std::int64_t epoch;
@@ -150,6 +155,7 @@ struct Events {
   Signal<PredictBatchStart> predict_batch_start;
   Signal<PredictBatchEnd> predict_batch_end;
   Signal<ExceptionEvent> exception;
+  RunControl control;  // what callbacks may ask of the run (stop, save a checkpoint)
 };
 
 }  // namespace minitrain

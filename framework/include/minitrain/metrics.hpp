@@ -34,4 +34,11 @@ class MetricAccumulator {
 // "train_loss 0.4120, val_loss 0.3911" in name order, for logs.
 std::string format_metrics(const MetricValues& values);
 
+// "train_loss, val_loss" (or "none"), for messages about a missing metric.
+std::string metric_names(const MetricValues& values);
+
+// Whether `candidate` beats `best` by more than min_delta: lower in mode
+// "min", higher in mode "max".
+bool improves(double candidate, double best, const std::string& mode, double min_delta = 0.0);
+
 }  // namespace minitrain

@@ -18,7 +18,7 @@
 namespace minitrain {
 
 // Bump when PluginInfo, ParamSpec, PluginArgs, Callback or Events change shape.
-inline constexpr std::uint32_t kPluginAbiVersion = 3;
+inline constexpr std::uint32_t kPluginAbiVersion = 4;
 
 struct PluginInfo {
   const char* name;         // what a job file writes under `plugin:`

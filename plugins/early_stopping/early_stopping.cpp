@@ -1,0 +1,72 @@
+#include "early_stopping.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "minitrain/error.hpp"
+#include "minitrain/log.hpp"
+
+namespace minitrain::plugins {
+
+EarlyStopping::EarlyStopping(const PluginArgs& args)
+    : monitor_(args.string("monitor")),
+      min_delta_(std::abs(args.number("min_delta"))),
+      patience_(args.integer("patience")),
+      mode_(args.string("mode")),
+      check_finite_(args.boolean("check_finite")),
+      strict_(args.boolean("strict")),
+      best_(mode_ == "min" ? std::numeric_limits<double>::infinity() : -std::numeric_limits<double>::infinity()) {
+  if (patience_ < 0) throw Error(fmt::format("early_stopping: patience must be at least 0, got {}", patience_));
+}
+
+void EarlyStopping::connect(Events& events) {
+  connections_.emplace_back(events.train_epoch_end.connect([this, &events](const TrainEpochEnd& e) { check(e, events.control); }));
+}
+
+void EarlyStopping::check(const TrainEpochEnd& epoch, RunControl& control) {
+  const auto found = epoch.metrics.find(monitor_);
+  if (found == epoch.metrics.end()) {
+    const bool validated = std::any_of(epoch.metrics.begin(), epoch.metrics.end(),
+                                       [](const auto& m) { return m.first.rfind("val_", 0) == 0; });
+    if (monitor_.rfind("val_", 0) == 0 && !validated) return;  // an epoch without validation
+    if (!strict_) return;
+    throw Error(fmt::format("early_stopping: monitor '{}' is not among the metrics of epoch {} ({}); set monitor to one "
+                            "of them, or add a data.val section for val_ metrics",
+                            monitor_, epoch.epoch, metric_names(epoch.metrics)));
+  }
+  const double value = found->second;
+  if (check_finite_ && !std::isfinite(value)) {
+    control.request_stop(fmt::format("early_stopping: {} is {} at epoch {}", monitor_, value, epoch.epoch));
+    return;
+  }
+  if (improves(value, best_, mode_, min_delta_)) {
+    best_ = value;
+    wait_ = 0;
+    return;
+  }
+  if (++wait_ >= patience_)
+    control.request_stop(fmt::format("early_stopping: {} has not improved by more than {} for {} check(s) (best {:.6g})",
+                                     monitor_, min_delta_, wait_, best_));
+}
+
+c10::IValue EarlyStopping::state_dict() const {
+  c10::impl::GenericDict state(c10::StringType::get(), c10::AnyType::get());
+  state.insert("best", best_);
+  state.insert("wait", wait_);
+  return state;
+}
+
+void EarlyStopping::load_state_dict(const c10::IValue& state) {
+  const auto dict = state.toGenericDict();
+  best_ = dict.at("best").toDouble();
+  wait_ = dict.at("wait").toInt();
+}
+
+constexpr PluginInfo kEarlyStoppingInfo = {"early_stopping", "0.1.0",
+                                           "stops fit when a monitored metric stops improving",
+                                           kEarlyStoppingParams, std::size(kEarlyStoppingParams)};
+
+}  // namespace minitrain::plugins
+
+MINITRAIN_REGISTER_PLUGIN(minitrain::plugins::EarlyStopping, minitrain::plugins::kEarlyStoppingInfo)

@@ -1,0 +1,114 @@
+#include "model_checkpoint.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "minitrain/error.hpp"
+#include "minitrain/log.hpp"
+
+namespace minitrain::plugins {
+
+namespace fs = std::filesystem;
+
+ModelCheckpoint::ModelCheckpoint(const PluginArgs& args)
+    : dirpath_(args.string("dirpath")),
+      filename_(args.string("filename")),
+      monitor_(args.has("monitor") ? args.string("monitor") : ""),
+      mode_(args.string("mode")),
+      save_top_k_(args.integer("save_top_k")),
+      every_n_epochs_(args.integer("every_n_epochs")),
+      save_last_(args.boolean("save_last")) {
+  if (save_top_k_ < -1) throw Error(fmt::format("model_checkpoint: save_top_k must be -1 or more, got {}", save_top_k_));
+  if (every_n_epochs_ < 1) throw Error(fmt::format("model_checkpoint: every_n_epochs must be at least 1, got {}", every_n_epochs_));
+}
+
+void ModelCheckpoint::connect(Events& events) {
+  connections_.emplace_back(events.setup.connect([this](const Setup& s) { rank_ = s.global_rank; }));
+  connections_.emplace_back(
+      events.train_epoch_end.connect([this, &events](const TrainEpochEnd& e) { on_epoch_end(e, events.control); }));
+}
+
+fs::path ModelCheckpoint::file_for(const TrainEpochEnd& epoch) const {
+  std::string name = filename_;
+  auto fill = [&name](const std::string& field, const std::string& value) {
+    for (std::size_t at = name.find(field); at != std::string::npos; at = name.find(field, at + value.size()))
+      name.replace(at, field.size(), value);
+  };
+  fill("{epoch}", std::to_string(epoch.epoch));
+  fill("{step}", std::to_string(epoch.global_step));
+  for (const auto& [metric, value] : epoch.metrics) fill("{" + metric + "}", fmt::format("{:.4f}", value));
+  if (name.find('{') != std::string::npos)
+    throw Error(fmt::format("model_checkpoint: filename '{}' names a field this epoch does not have; it has epoch, step "
+                            "and {}",
+                            filename_, metric_names(epoch.metrics)));
+  return dirpath_ / (name + ".pt");
+}
+
+void ModelCheckpoint::on_epoch_end(const TrainEpochEnd& epoch, RunControl& control) {
+  if ((epoch.epoch + 1) % every_n_epochs_ != 0 || save_top_k_ == 0) return;
+  double score = static_cast<double>(epoch.epoch);  // without a monitor, newer is better
+  if (!monitor_.empty()) {
+    const auto found = epoch.metrics.find(monitor_);
+    if (found == epoch.metrics.end()) {
+      const bool validated = std::any_of(epoch.metrics.begin(), epoch.metrics.end(),
+                                         [](const auto& m) { return m.first.rfind("val_", 0) == 0; });
+      if (monitor_.rfind("val_", 0) == 0 && !validated) return;  // an epoch without validation
+      throw Error(fmt::format("model_checkpoint: monitor '{}' is not among the metrics of epoch {} ({})", monitor_,
+                              epoch.epoch, metric_names(epoch.metrics)));
+    }
+    score = found->second;
+  }
+  const std::string mode = monitor_.empty() ? "max" : mode_;
+  const bool full = save_top_k_ != -1 && static_cast<std::int64_t>(kept_.size()) >= save_top_k_;
+  if (full && !improves(score, kept_.back().first, mode)) {
+    if (save_last_ && rank_ == 0) control.save_checkpoint(dirpath_ / "last.pt");
+    return;
+  }
+  const fs::path file = file_for(epoch);
+  if (rank_ == 0) {  // the ranks' weights are equal; one writes
+    fs::create_directories(dirpath_);
+    control.save_checkpoint(file);
+    if (save_last_) fs::copy_file(file, dirpath_ / "last.pt", fs::copy_options::overwrite_existing);
+  }
+  kept_.erase(std::remove_if(kept_.begin(), kept_.end(), [&](const auto& k) { return k.second == file.string(); }), kept_.end());
+  kept_.emplace_back(score, file.string());
+  std::stable_sort(kept_.begin(), kept_.end(), [&](const auto& a, const auto& b) { return improves(a.first, b.first, mode); });
+  while (save_top_k_ != -1 && static_cast<std::int64_t>(kept_.size()) > save_top_k_) {
+    if (rank_ == 0) fs::remove(kept_.back().second);
+    kept_.pop_back();
+  }
+  if (rank_ == 0)
+    log::info(fmt::format("model_checkpoint: saved {}{}", file.string(),
+                          monitor_.empty() ? "" : fmt::format(" ({} {:.4f}; best {:.4f})", monitor_, score, kept_.front().first)));
+}
+
+c10::IValue ModelCheckpoint::state_dict() const {
+  c10::impl::GenericDict state(c10::StringType::get(), c10::AnyType::get());
+  c10::impl::GenericList files(c10::StringType::get());
+  c10::impl::GenericList scores(c10::FloatType::get());
+  for (const auto& [score, file] : kept_) {
+    files.push_back(file);
+    scores.push_back(score);
+  }
+  state.insert("kept_files", files);
+  state.insert("kept_scores", scores);
+  state.insert("best_model_path", kept_.empty() ? std::string() : kept_.front().second);
+  return state;
+}
+
+void ModelCheckpoint::load_state_dict(const c10::IValue& state) {
+  const auto dict = state.toGenericDict();
+  const auto files = dict.at("kept_files").toListRef();
+  const auto scores = dict.at("kept_scores").toListRef();
+  kept_.clear();
+  for (std::size_t i = 0; i < files.size() && i < scores.size(); ++i) kept_.emplace_back(scores[i].toDouble(), files[i].toStringRef());
+}
+
+constexpr PluginInfo kModelCheckpointInfo = {"model_checkpoint", "0.1.0",
+                                             "training checkpoints every N epochs, keeping the best k by a metric",
+                                             kModelCheckpointParams, std::size(kModelCheckpointParams)};
+
+}  // namespace minitrain::plugins
+
+MINITRAIN_REGISTER_PLUGIN(minitrain::plugins::ModelCheckpoint, minitrain::plugins::kModelCheckpointInfo)
