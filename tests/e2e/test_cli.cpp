@@ -296,6 +296,49 @@ TEST_CASE("the shipped callbacks in one fit: progress, checkpoints, early stoppi
   CHECK(redrawn.output.find("\r\033[Kfit epoch 1/1 100% 6/6 [") != std::string::npos);
 }
 
+TEST_CASE("a plugin from its own repository builds against the installed minitrain and runs from a job file") {
+  TempDir dir;
+  const fs::path prefix = dir / "prefix";
+  const Result install = run(fmt::format("cmake --install '{}' --prefix '{}'", MINITRAIN_BINARY_DIR, prefix.string()));
+  INFO(install.output);
+  REQUIRE(install.exit_code == 0);
+  for (const char* installed : {"bin/minitrain", "lib/libminitrain.so", "include/minitrain/plugin.hpp",
+                                "lib/cmake/minitrain/minitrainConfig.cmake", "lib/minitrain/plugins/libprediction_writer.so"})
+    CHECK(fs::exists(prefix / installed));
+
+  const fs::path build = dir / "plugin_build";
+  const Result plugin = run(fmt::format("cmake -S tests/e2e/out_of_tree_plugin -B '{}' -G Ninja -DCMAKE_BUILD_TYPE=Release "
+                                        "-DCMAKE_PREFIX_PATH='{}' && cmake --build '{}'",
+                                        build.string(), prefix.string(), build.string()));
+  INFO(plugin.output);
+  REQUIRE(plugin.exit_code == 0);
+
+  // The installed CLI, the plugin found through MINITRAIN_PLUGIN_PATH, named in a job file.
+  const fs::path job = minitrain::testing::write_file(dir / "job.yaml", fmt::format(R"(seed_everything: 1
+trainer:
+  max_epochs: 2
+  default_root_dir: {}
+  callbacks:
+    - plugin: loss_watch
+      init_args: {{every: 4, label: watched}}
+model: {{class_path: protein_encoder, init_args: {{embed_dim: 16, num_heads: 2, num_layers: 1, ff_dim: 32}}}}
+data: {{batch_size: 8, train: {{fasta: {}}}}}
+)",
+                                                                                       (dir / "run").string(), kFasta.string()));
+  const Result fit = run(fmt::format("MINITRAIN_PLUGIN_PATH='{}' '{}' fit --config '{}'", build.string(),
+                                     (prefix / "bin" / "minitrain").string(), job.string()));
+  INFO(fit.output);
+  REQUIRE(fit.exit_code == 0);
+  CHECK(fit.output.find("watched: step 4 loss ") != std::string::npos);
+  CHECK(fit.output.find("watched: step 12 loss ") != std::string::npos);
+  const Result state = run(fmt::format("{} -c \"import torch; print(torch.load('{}')['callbacks'])\"", MINITRAIN_PYTHON,
+                                       (dir / "run" / "checkpoints" / "last.pt").string()));
+  CHECK(state.output.find("{'loss_watch': 12}") != std::string::npos);
+  const Result listed = run(fmt::format("MINITRAIN_PLUGIN_PATH='{}' '{}' plugins", build.string(), (prefix / "bin" / "minitrain").string()));
+  CHECK(listed.output.find("loss_watch 1.0.0") != std::string::npos);
+  CHECK(listed.output.find("log the loss every N optimizer steps") != std::string::npos);
+}
+
 TEST_CASE("plugins, --version and --print-config describe what will run") {
   const Result plugins = run_cli("plugins");
   CHECK(plugins.exit_code == 0);
