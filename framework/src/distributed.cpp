@@ -1,4 +1,6 @@
-#define USE_C10D_GLOO  // Debian's LibTorch ships ProcessGroupGloo; its header is behind this switch
+#ifndef USE_C10D_GLOO  // Torch's CMake config sets it; the ProcessGroupGloo header is behind it
+#define USE_C10D_GLOO
+#endif
 #include "minitrain/distributed.hpp"
 
 #include <ATen/ATen.h>

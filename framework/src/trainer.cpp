@@ -145,10 +145,11 @@ void Trainer::run_fit(Module& module, DataLoader& loader, DataLoader* val_loader
   };
 
   std::int64_t epoch = 0;
+  TrainingProgress resumed;  // where in its epoch a mid-epoch checkpoint stopped
   if (options_.resume_from) {
-    const TrainingProgress progress = restore_training_checkpoint(*options_.resume_from, network, *optimizer);
-    epoch = progress.epochs_done;
-    global_step_ = progress.global_step;
+    resumed = restore_training_checkpoint(*options_.resume_from, network, *optimizer);
+    epoch = resumed.epochs_done;
+    global_step_ = resumed.global_step;
     const c10::IValue callback_states = saved_callback_states(*options_.resume_from);
     if (options_.callbacks && !callback_states.isNone()) {
       for (const std::string& key : options_.callbacks->load_state_dict(callback_states, options_.resume_from->file))
@@ -160,10 +161,11 @@ void Trainer::run_fit(Module& module, DataLoader& loader, DataLoader* val_loader
   const c10::impl::GenericDict no_callback_states(c10::StringType::get(), c10::AnyType::get());
   const std::int64_t validate_every = std::max<std::int64_t>(options_.check_val_every_n_epoch, 1);
 
-  // A callback's checkpoint holds what last.pt holds after the last finished epoch.
-  std::int64_t epochs_done = epoch;
+  // Where the fit is, for a checkpoint a callback asks for at any event.
+  TrainingProgress progress{epoch, global_step_, resumed.batches_done, resumed.epoch_loss_sum};
   events_.control.start_run([&](const std::filesystem::path& path) {
-    save_training_checkpoint(path, network, *optimizer, {epochs_done, global_step_},
+    progress.global_step = global_step_;
+    save_training_checkpoint(path, network, *optimizer, progress,
                              options_.callbacks ? options_.callbacks->state_dict() : no_callback_states);
   });
   struct EndRun {
@@ -177,8 +179,8 @@ void Trainer::run_fit(Module& module, DataLoader& loader, DataLoader* val_loader
     network.train();
     events_.train_epoch_start(TrainEpochStart{epoch, batches_per_epoch});
     optimizer->zero_grad();
-    double loss_sum = 0.0;
-    for (std::int64_t batch_idx = 0; batch_idx < batches_per_epoch; ++batch_idx) {
+    double& loss_sum = progress.epoch_loss_sum;
+    for (std::int64_t batch_idx = progress.batches_done; batch_idx < batches_per_epoch; ++batch_idx) {
       const auto indices = loader.batch_indices(batch_idx);
       const Batch batch = loader.batch(batch_idx).to(options_.device);
       events_.train_batch_start(TrainBatchStart{epoch, batch_idx, 0, indices, batch});
@@ -193,6 +195,7 @@ void Trainer::run_fit(Module& module, DataLoader& loader, DataLoader* val_loader
       (accumulate > 1 ? loss / static_cast<double>(accumulate) : loss).backward();
       if ((batch_idx + 1) % accumulate == 0 || batch_idx + 1 == batches_per_epoch) optimizer_step();
       loss_sum += value;
+      progress.batches_done = batch_idx + 1;
       const at::Tensor detached = loss.detach();
       events_.train_batch_end(TrainBatchEnd{epoch, batch_idx, 0, global_step_, indices, batch, detached});
       if (events_.control.stop_requested()) {
@@ -200,10 +203,10 @@ void Trainer::run_fit(Module& module, DataLoader& loader, DataLoader* val_loader
         break;
       }
     }
-    epochs_done = epoch + 1;
     MetricAccumulator train_loss;
     train_loss.add({{"loss", {loss_sum, static_cast<double>(batches_per_epoch)}}});
     MetricValues metrics = summed_over_ranks(train_loss, communicator).values("train_");
+    progress = {epoch + 1, global_step_, 0, 0.0};  // from here on, checkpoints resume with the next epoch
     const double mean_loss = metrics.at("train_loss");
     if (val_loader && (epoch + 1) % validate_every == 0 && !events_.control.stop_requested()) {
       metrics.merge(run_validation(module, *val_loader, epoch));
@@ -211,9 +214,7 @@ void Trainer::run_fit(Module& module, DataLoader& loader, DataLoader* val_loader
     }
     events_.train_epoch_end(TrainEpochEnd{epoch, mean_loss, metrics, global_step_});
     // After the epoch's last event, so every callback's state includes this epoch.
-    if (options_.checkpoint_path)
-      save_training_checkpoint(*options_.checkpoint_path, network, *optimizer, {epoch + 1, global_step_},
-                               options_.callbacks ? options_.callbacks->state_dict() : no_callback_states);
+    if (options_.checkpoint_path) events_.control.save_checkpoint(*options_.checkpoint_path);
   }
   if (events_.control.stop_requested())
     log::info(fmt::format("fit stopped after epoch {}: {}", epoch - 1, events_.control.stop_reason()));

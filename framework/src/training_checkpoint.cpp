@@ -117,6 +117,8 @@ void save_training_checkpoint(const fs::path& path, torch::nn::Module& network, 
   checkpoint.insert("optimizer", optimizer_state_of(optimizer));
   checkpoint.insert("epochs_done", at::scalar_tensor(progress.epochs_done, at::kLong));
   checkpoint.insert("global_step", at::scalar_tensor(progress.global_step, at::kLong));
+  checkpoint.insert("batches_done", at::scalar_tensor(progress.batches_done, at::kLong));
+  checkpoint.insert("epoch_loss_sum", at::scalar_tensor(progress.epoch_loss_sum, at::kDouble));
   at::Generator generator = at::detail::getDefaultCPUGenerator();
   {
     std::lock_guard lock(generator.mutex());
@@ -150,7 +152,11 @@ TrainingProgress restore_training_checkpoint(const LoadedCheckpoint& file, torch
     std::lock_guard lock(generator.mutex());
     generator.set_state(checkpoint.at("rng_state").toTensor());
   }
-  return {checkpoint.at("epochs_done").toTensor().item<std::int64_t>(), checkpoint.at("global_step").toTensor().item<std::int64_t>()};
+  TrainingProgress progress{checkpoint.at("epochs_done").toTensor().item<std::int64_t>(),
+                            checkpoint.at("global_step").toTensor().item<std::int64_t>()};
+  if (checkpoint.contains("batches_done")) progress.batches_done = checkpoint.at("batches_done").toTensor().item<std::int64_t>();
+  if (checkpoint.contains("epoch_loss_sum")) progress.epoch_loss_sum = checkpoint.at("epoch_loss_sum").toTensor().item<double>();
+  return progress;
 }
 
 c10::IValue saved_callback_states(const LoadedCheckpoint& checkpoint) {

@@ -18,36 +18,52 @@ ModelCheckpoint::ModelCheckpoint(const PluginArgs& args)
       mode_(args.string("mode")),
       save_top_k_(args.integer("save_top_k")),
       every_n_epochs_(args.integer("every_n_epochs")),
+      every_n_train_steps_(args.integer("every_n_train_steps")),
       save_last_(args.boolean("save_last")) {
   if (save_top_k_ < -1) throw Error(fmt::format("model_checkpoint: save_top_k must be -1 or more, got {}", save_top_k_));
-  if (every_n_epochs_ < 1) throw Error(fmt::format("model_checkpoint: every_n_epochs must be at least 1, got {}", every_n_epochs_));
+  if (every_n_epochs_ < 0 || every_n_train_steps_ < 0)
+    throw Error("model_checkpoint: every_n_epochs and every_n_train_steps must be at least 0");
+  if (every_n_train_steps_ > 0 && !monitor_.empty())
+    throw Error("model_checkpoint: every_n_train_steps keeps the latest checkpoints; a monitor ranks epoch ends only "
+                "(use every_n_epochs with it, or another model_checkpoint for the steps)");
 }
 
 void ModelCheckpoint::connect(Events& events) {
   connections_.emplace_back(events.setup.connect([this](const Setup& s) { rank_ = s.global_rank; }));
   connections_.emplace_back(
       events.train_epoch_end.connect([this, &events](const TrainEpochEnd& e) { on_epoch_end(e, events.control); }));
+  if (every_n_train_steps_ > 0)
+    connections_.emplace_back(
+        events.train_batch_end.connect([this, &events](const TrainBatchEnd& e) { on_batch_end(e, events.control); }));
 }
 
-fs::path ModelCheckpoint::file_for(const TrainEpochEnd& epoch) const {
+fs::path ModelCheckpoint::file_for(std::int64_t epoch, std::int64_t step, const MetricValues& metrics) const {
   std::string name = filename_;
   auto fill = [&name](const std::string& field, const std::string& value) {
     for (std::size_t at = name.find(field); at != std::string::npos; at = name.find(field, at + value.size()))
       name.replace(at, field.size(), value);
   };
-  fill("{epoch}", std::to_string(epoch.epoch));
-  fill("{step}", std::to_string(epoch.global_step));
-  for (const auto& [metric, value] : epoch.metrics) fill("{" + metric + "}", fmt::format("{:.4f}", value));
+  fill("{epoch}", std::to_string(epoch));
+  fill("{step}", std::to_string(step));
+  for (const auto& [metric, value] : metrics) fill("{" + metric + "}", fmt::format("{:.4f}", value));
   if (name.find('{') != std::string::npos)
-    throw Error(fmt::format("model_checkpoint: filename '{}' names a field this epoch does not have; it has epoch, step "
-                            "and {}",
-                            filename_, metric_names(epoch.metrics)));
+    throw Error(fmt::format("model_checkpoint: filename '{}' names a field this checkpoint does not have; it has epoch, "
+                            "step and {}",
+                            filename_, metric_names(metrics)));
   return dirpath_ / (name + ".pt");
 }
 
+void ModelCheckpoint::on_batch_end(const TrainBatchEnd& batch, RunControl& control) {
+  // Right after an optimizer step, so no half accumulation window is left out.
+  if (batch.global_step % every_n_train_steps_ != 0 || batch.global_step == last_step_saved_) return;
+  last_step_saved_ = batch.global_step;
+  save_ranked(static_cast<double>(batch.global_step), file_for(batch.epoch, batch.global_step, {}), "max", control);
+}
+
 void ModelCheckpoint::on_epoch_end(const TrainEpochEnd& epoch, RunControl& control) {
-  if ((epoch.epoch + 1) % every_n_epochs_ != 0 || save_top_k_ == 0) return;
-  double score = static_cast<double>(epoch.epoch);  // without a monitor, newer is better
+  if (every_n_epochs_ == 0 || (epoch.epoch + 1) % every_n_epochs_ != 0 || save_top_k_ == 0) return;
+  if (epoch.global_step == last_step_saved_ && monitor_.empty()) return;  // the step save just wrote this state
+  double score = static_cast<double>(epoch.global_step);  // without a monitor, newer is better
   if (!monitor_.empty()) {
     const auto found = epoch.metrics.find(monitor_);
     if (found == epoch.metrics.end()) {
@@ -59,13 +75,16 @@ void ModelCheckpoint::on_epoch_end(const TrainEpochEnd& epoch, RunControl& contr
     }
     score = found->second;
   }
-  const std::string mode = monitor_.empty() ? "max" : mode_;
+  save_ranked(score, file_for(epoch.epoch, epoch.global_step, epoch.metrics), monitor_.empty() ? "max" : mode_, control);
+}
+
+void ModelCheckpoint::save_ranked(double score, const fs::path& file, const std::string& mode, RunControl& control) {
+  if (save_top_k_ == 0) return;
   const bool full = save_top_k_ != -1 && static_cast<std::int64_t>(kept_.size()) >= save_top_k_;
   if (full && !improves(score, kept_.back().first, mode)) {
     if (save_last_ && rank_ == 0) control.save_checkpoint(dirpath_ / "last.pt");
     return;
   }
-  const fs::path file = file_for(epoch);
   if (rank_ == 0) {  // the ranks' weights are equal; one writes
     fs::create_directories(dirpath_);
     control.save_checkpoint(file);

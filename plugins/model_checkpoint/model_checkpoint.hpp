@@ -1,12 +1,14 @@
 #pragma once
 // ModelCheckpoint: training checkpoints during fit, as Lightning's
-// ModelCheckpoint. Every every_n_epochs epochs it writes one (what last.pt
-// holds, resumable with --ckpt_path) to dirpath/{filename}.pt, where
-// {epoch}, {step} and any metric's name ({val_loss}) are filled in. With a
-// monitor it keeps the save_top_k best by that metric (min or max) and deletes
-// the others; without one it keeps the save_top_k latest. save_top_k -1 keeps
-// all. save_last also keeps dirpath/last.pt, a copy of the latest. What it
-// kept is in training checkpoints, so a resumed fit goes on ranking.
+// ModelCheckpoint. Every every_n_epochs epochs (or every every_n_train_steps
+// optimizer steps) it writes one — what last.pt holds, resumable with
+// --ckpt_path, from the middle of an epoch too — to dirpath/{filename}.pt,
+// where {epoch}, {step} and, at epoch ends, any metric's name ({val_loss}) are
+// filled in. With a monitor it keeps the save_top_k best by that metric (min or
+// max) and deletes the others; without one it keeps the save_top_k latest.
+// save_top_k -1 keeps all. save_last also keeps dirpath/last.pt, a copy of the
+// latest. What it kept is in training checkpoints, so a resumed fit goes on
+// ranking.
 #include <filesystem>
 #include <string>
 #include <utility>
@@ -23,7 +25,8 @@ inline constexpr ParamSpec kModelCheckpointParams[] = {
     {"monitor", ParamType::String, "null", "metric that ranks checkpoints (null: keep the latest)", nullptr},
     {"mode", ParamType::Enum, "min", "min: lower is better; max: higher is better", "min|max"},
     {"save_top_k", ParamType::Int, "1", "how many to keep (-1: all)", nullptr},
-    {"every_n_epochs", ParamType::Int, "1", "write a checkpoint every N epochs", nullptr},
+    {"every_n_epochs", ParamType::Int, "1", "write a checkpoint every N epochs (0: not at epoch ends)", nullptr},
+    {"every_n_train_steps", ParamType::Int, "0", "also every N optimizer steps, mid-epoch (0: never; no monitor)", nullptr},
     {"save_last", ParamType::Bool, "false", "also keep last.pt, a copy of the latest checkpoint", nullptr},
 };
 
@@ -36,7 +39,10 @@ class ModelCheckpoint : public Callback {
 
  private:
   void on_epoch_end(const TrainEpochEnd& epoch, RunControl& control);
-  std::filesystem::path file_for(const TrainEpochEnd& epoch) const;
+  void on_batch_end(const TrainBatchEnd& batch, RunControl& control);
+  // Writes `file` if `score` makes the top k, and drops what falls out of it.
+  void save_ranked(double score, const std::filesystem::path& file, const std::string& mode, RunControl& control);
+  std::filesystem::path file_for(std::int64_t epoch, std::int64_t step, const MetricValues& metrics) const;
 
   std::filesystem::path dirpath_;
   std::string filename_;
@@ -44,6 +50,8 @@ class ModelCheckpoint : public Callback {
   std::string mode_;
   std::int64_t save_top_k_;
   std::int64_t every_n_epochs_;
+  std::int64_t every_n_train_steps_;
+  std::int64_t last_step_saved_ = -1;
   bool save_last_;
   int rank_ = 0;
   std::vector<std::pair<double, std::string>> kept_;  // (score, file), best first; score = epoch without a monitor

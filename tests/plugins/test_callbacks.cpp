@@ -29,12 +29,14 @@ std::shared_ptr<Callback> plugin(const std::string& name, const std::string& ini
 struct FitResult {
   SpyCallback spy;
   std::int64_t epochs_run = 0;
+  at::Tensor weights;  // at the end
 };
 
 // Fits the line regression with the given callbacks (name, init_args) for up
 // to max_epochs, writing last.pt to `checkpoint` and resuming from it if asked.
 std::unique_ptr<FitResult> fit(const std::vector<std::pair<std::string, std::string>>& plugins, std::int64_t max_epochs,
-                               const fs::path& checkpoint, bool resume = false) {
+                               const fs::path& checkpoint, bool resume = false,
+                               std::optional<fs::path> resume_from = std::nullopt) {
   at::manual_seed(0);
   auto result = std::make_unique<FitResult>();
   CallbackList callbacks;
@@ -49,8 +51,12 @@ std::unique_ptr<FitResult> fit(const std::vector<std::pair<std::string, std::str
   TrainerOptions options{.max_epochs = max_epochs};
   options.checkpoint_path = checkpoint;
   options.callbacks = &callbacks;
-  if (resume) options.resume_from = LoadedCheckpoint{load_pickled(checkpoint), checkpoint};
+  if (resume) {
+    const fs::path from = resume_from.value_or(checkpoint);
+    options.resume_from = LoadedCheckpoint{load_pickled(from), from};
+  }
   Trainer(options, events).fit(module, loader, &val_loader);
+  result->weights = at::cat({module.linear()->weight.flatten(), module.linear()->bias.flatten()}).detach().clone();
   return result;
 }
 
@@ -134,4 +140,27 @@ TEST_CASE("csv_logger writes a row per epoch and every N steps under a stable he
   // A second run goes to the next version.
   fit({{"csv_logger", fmt::format("{{save_dir: {}}}", (dir / "logs").string())}}, 1, dir / "c.pt");
   CHECK(fs::exists(dir / "logs" / "version_1" / "metrics.csv"));
+}
+
+TEST_CASE("model_checkpoint every N steps writes mid-epoch checkpoints that resume exactly") {
+  TempDir dir;
+  const auto whole = fit({}, 4, dir / "whole.pt");
+  const std::string steps = fmt::format("{{dirpath: {}, every_n_train_steps: 2, every_n_epochs: 0, save_top_k: -1}}",
+                                        (dir / "steps").string());
+  fit({{"model_checkpoint", steps}}, 2, dir / "part.pt");
+  for (const char* name : {"epoch=0-step=2.pt", "epoch=1-step=4.pt", "epoch=1-step=6.pt"})
+    CHECK(fs::exists(dir / "steps" / name));
+  // Step 4 is the first batch of epoch 1 (3 batches an epoch): resume with its second batch.
+  const fs::path middle = dir / "steps" / "epoch=1-step=4.pt";
+  const auto saved = load_pickled(middle).toGenericDict();
+  CHECK(saved.at("epochs_done").toTensor().item<std::int64_t>() == 1);
+  CHECK(saved.at("batches_done").toTensor().item<std::int64_t>() == 1);
+  const auto resumed = fit({}, 4, dir / "resumed.pt", true, middle);
+  CHECK(at::equal(resumed->weights, whole->weights));
+  CHECK(count(resumed->spy.events, "train_batch_end") == 2 + 3 + 3);
+  // The resumed epoch's train_loss counts the batches before the checkpoint too.
+  CHECK(resumed->spy.epoch_metrics.front().at("train_loss") == whole->spy.epoch_metrics[1].at("train_loss"));
+  CHECK_THROWS_WITH_AS(plugin("model_checkpoint", fmt::format("{{dirpath: {}, every_n_train_steps: 2, monitor: val_loss}}",
+                                                              (dir / "x").string())),
+                       doctest::Contains("every_n_train_steps keeps the latest checkpoints"), Error);
 }
