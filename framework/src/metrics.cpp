@@ -40,6 +40,13 @@ std::string metric_names(const MetricValues& values) {
   return out.empty() ? "none" : out;
 }
 
+bool awaits_validation(const MetricValues& epoch_metrics, const std::string& name) {
+  if (name.rfind("val_", 0) != 0 || epoch_metrics.count(name)) return false;
+  for (const auto& [metric, value] : epoch_metrics)
+    if (metric.rfind("val_", 0) == 0) return false;
+  return true;
+}
+
 bool improves(double candidate, double best, const std::string& mode, double min_delta) {
   return mode == "max" ? candidate > best + min_delta : candidate < best - min_delta;
 }

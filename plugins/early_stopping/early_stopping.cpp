@@ -27,10 +27,7 @@ void EarlyStopping::connect(Events& events) {
 void EarlyStopping::check(const TrainEpochEnd& epoch, RunControl& control) {
   const auto found = epoch.metrics.find(monitor_);
   if (found == epoch.metrics.end()) {
-    const bool validated = std::any_of(epoch.metrics.begin(), epoch.metrics.end(),
-                                       [](const auto& m) { return m.first.rfind("val_", 0) == 0; });
-    if (monitor_.rfind("val_", 0) == 0 && !validated) return;  // an epoch without validation
-    if (!strict_) return;
+    if (awaits_validation(epoch.metrics, monitor_) || !strict_) return;
     throw Error(fmt::format("early_stopping: monitor '{}' is not among the metrics of epoch {} ({}); set monitor to one "
                             "of them, or add a data.val section for val_ metrics",
                             monitor_, epoch.epoch, metric_names(epoch.metrics)));

@@ -67,9 +67,7 @@ void ModelCheckpoint::on_epoch_end(const TrainEpochEnd& epoch, RunControl& contr
   if (!monitor_.empty()) {
     const auto found = epoch.metrics.find(monitor_);
     if (found == epoch.metrics.end()) {
-      const bool validated = std::any_of(epoch.metrics.begin(), epoch.metrics.end(),
-                                         [](const auto& m) { return m.first.rfind("val_", 0) == 0; });
-      if (monitor_.rfind("val_", 0) == 0 && !validated) return;  // an epoch without validation
+      if (awaits_validation(epoch.metrics, monitor_)) return;
       throw Error(fmt::format("model_checkpoint: monitor '{}' is not among the metrics of epoch {} ({})", monitor_,
                               epoch.epoch, metric_names(epoch.metrics)));
     }

@@ -164,3 +164,10 @@ TEST_CASE("model_checkpoint every N steps writes mid-epoch checkpoints that resu
                                                               (dir / "x").string())),
                        doctest::Contains("every_n_train_steps keeps the latest checkpoints"), Error);
 }
+
+TEST_CASE("a val_ metric is awaited on epochs without validation, and only then") {
+  CHECK(awaits_validation({{"train_loss", 1.0}}, "val_loss"));
+  CHECK_FALSE(awaits_validation({{"train_loss", 1.0}, {"val_accuracy", 0.5}}, "val_loss"));  // validated, but no val_loss
+  CHECK_FALSE(awaits_validation({{"train_loss", 1.0}}, "train_los"));
+  CHECK_FALSE(awaits_validation({{"val_loss", 1.0}}, "val_loss"));
+}

@@ -37,6 +37,10 @@ std::string format_metrics(const MetricValues& values);
 // "train_loss, val_loss" (or "none"), for messages about a missing metric.
 std::string metric_names(const MetricValues& values);
 
+// Whether `name` is a val_ metric missing only because this epoch did not
+// validate (check_val_every_n_epoch > 1): callbacks that monitor it skip such epochs.
+bool awaits_validation(const MetricValues& epoch_metrics, const std::string& name);
+
 // Whether `candidate` beats `best` by more than min_delta: lower in mode
 // "min", higher in mode "max".
 bool improves(double candidate, double best, const std::string& mode, double min_delta = 0.0);
