@@ -10,6 +10,7 @@
 #include "launcher.hpp"
 #include "minitrain/collect.hpp"
 #include "minitrain/error.hpp"
+#include "minitrain/interrupt.hpp"
 #include "minitrain/log.hpp"
 #include "minitrain/runtime_info.hpp"
 
@@ -119,8 +120,13 @@ int main(int argc, char** argv) {
                 << "'; overrides look like --trainer.max_epochs=3\n";
       return kExitConfigError;
     }
+    minitrain::install_interrupt_handlers();
     minitrain::cli::run_job(request);
     return 0;
+  } catch (const minitrain::Interrupted& e) {
+    std::cerr << "minitrain: " << e.what() << ": stopped at a batch boundary; every file written so far is complete "
+              << "(a prediction_writer with resume: true completes the run; a fit resumes from checkpoints/last.pt)\n";
+    return 128 + e.signal();
   } catch (const minitrain::ConfigError& e) {
     std::cerr << e.what() << "\n";
     return kExitConfigError;

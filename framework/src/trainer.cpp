@@ -11,6 +11,7 @@
 #include <cmath>
 
 #include "minitrain/error.hpp"
+#include "minitrain/interrupt.hpp"
 #include "minitrain/log.hpp"
 #include "minitrain/training_checkpoint.hpp"
 
@@ -181,6 +182,7 @@ void Trainer::run_fit(Module& module, DataLoader& loader, DataLoader* val_loader
     optimizer->zero_grad();
     double& loss_sum = progress.epoch_loss_sum;
     for (std::int64_t batch_idx = progress.batches_done; batch_idx < batches_per_epoch; ++batch_idx) {
+      throw_if_interrupted();
       const auto indices = loader.batch_indices(batch_idx);
       const Batch batch = loader.batch(batch_idx).to(options_.device);
       events_.train_batch_start(TrainBatchStart{epoch, batch_idx, 0, indices, batch});
@@ -231,6 +233,7 @@ MetricValues Trainer::run_validation(Module& module, DataLoader& loader, std::in
   events_.validation_epoch_start(ValidationEpochStart{epoch, num_batches});
   MetricAccumulator accumulator;
   for (std::int64_t batch_idx = 0; batch_idx < num_batches; ++batch_idx) {
+    throw_if_interrupted();
     const auto indices = loader.batch_indices(batch_idx);
     const Batch batch = loader.batch(batch_idx).to(options_.device);
     events_.validation_batch_start(ValidationBatchStart{epoch, batch_idx, 0, indices, batch});
@@ -256,6 +259,7 @@ void Trainer::run_predict(Module& module, DataLoader& loader) {
   const std::int64_t num_batches = limited(loader.num_batches(), options_.limit_predict_batches);
   events_.predict_epoch_start(PredictEpochStart{0, num_batches});
   for (std::int64_t batch_idx = 0; batch_idx < num_batches; ++batch_idx) {
+    throw_if_interrupted();
     const auto indices = loader.batch_indices(batch_idx);
     const Batch batch = loader.batch(batch_idx).to(options_.device);
     events_.predict_batch_start(PredictBatchStart{batch_idx, 0, indices, batch});

@@ -339,6 +339,71 @@ data: {{batch_size: 8, train: {{fasta: {}}}}}
   CHECK(listed.output.find("log the loss every N optimizer steps") != std::string::npos);
 }
 
+TEST_CASE("SIGINT and SIGTERM stop a run at a batch boundary: exit 130/143, every file complete, resume finishes it") {
+  TempDir dir;
+  const Result model = run(fmt::format(
+      "{} -c \"import torch; torch.manual_seed(0); torch.jit.save(torch.jit.script(torch.nn.Sequential(torch.nn.Linear(64, 256), "
+      "torch.nn.ReLU(), torch.nn.Linear(256, 16))), '{}')\"",
+      MINITRAIN_PYTHON, (dir / "mlp.pt").string()));
+  REQUIRE(model.exit_code == 0);
+  const fs::path job = minitrain::testing::write_file(dir / "job.yaml", fmt::format(R"(trainer:
+  callbacks:
+    - plugin: prediction_writer
+      init_args: {{write_interval: batch_and_epoch, output_dir: {0}/whole}}
+model: {{torchscript: {0}/mlp.pt}}
+data:
+  batch_size: 256
+  predict: {{synthetic: 300000, num_features: 64, num_classes: 16}}
+)",
+                                                                                      dir.path().string()));
+  const std::string predict = fmt::format("'{}' predict --config {} ", kCli, job.string());
+  const Result whole = run(predict);
+  INFO(whole.output);
+  REQUIRE(whole.exit_code == 0);
+
+  // Interrupted once its fourth batch file exists.
+  const std::string out = (dir / "interrupted").string();
+  const std::string into = "--trainer.callbacks[0].init_args.output_dir=" + out;
+  const Result stopped = run(fmt::format("{0} {1} 2>&1 & P=$!; while [ ! -e {2}/predictions__rank_0__batch_3.pt ]; do sleep 0.05; done; "
+                                         "kill -INT $P; wait $P; echo \"exit $?\"",
+                                         predict, into, out));
+  INFO(stopped.output);
+  CHECK(stopped.output.find("exit 130") != std::string::npos);
+  CHECK(stopped.output.find("minitrain: interrupted by SIGINT (signal 2): stopped at a batch boundary") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir / "interrupted" / "predictions__rank_0.pt"));  // the epoch never ended
+  std::size_t temporaries = 0;
+  for (const auto& entry : fs::directory_iterator(dir / "interrupted"))
+    if (entry.path().extension() != ".pt") ++temporaries;
+  CHECK(temporaries == 0);
+  const Result loads = run(fmt::format("{} -c \"import glob, torch; fs = glob.glob('{}/*.pt'); [torch.load(f) for f in fs]; "
+                                       "print(len(fs), 'files load')\"",
+                                       MINITRAIN_PYTHON, out));
+  INFO(loads.output);
+  CHECK(loads.exit_code == 0);
+
+  const Result resumed = run(predict + into + " --trainer.callbacks[0].init_args.resume=true");
+  INFO(resumed.output);
+  REQUIRE(resumed.exit_code == 0);
+  const Result compare = run(fmt::format("{} tests/e2e/compare_predictions.py {} {}", MINITRAIN_PYTHON,
+                                         (dir / "whole").string(), out));
+  INFO(compare.output);
+  CHECK(compare.output.find("compare_predictions: OK: 1173 files equal") != std::string::npos);  // 1172 batches + the epoch
+
+  SUBCASE("SIGTERM to a fit") {
+    const std::string fit = fmt::format("'{}' fit --config configs/fit.yaml --trainer.max_epochs=100000 "
+                                        "--trainer.default_root_dir={}",
+                                        kCli, (dir / "fit").string());
+    const Result r = run(fmt::format("{0} 2>&1 & P=$!; while [ ! -e {1}/checkpoints/last.pt ]; do sleep 0.05; done; "
+                                     "kill -TERM $P; wait $P; echo \"exit $?\"",
+                                     fit, (dir / "fit").string()));
+    INFO(r.output);
+    CHECK(r.output.find("exit 143") != std::string::npos);
+    CHECK(r.output.find("interrupted by SIGTERM (signal 15)") != std::string::npos);
+    const Result resume = run(fit + " --trainer.max_epochs=2 --ckpt_path=" + (dir / "fit" / "checkpoints" / "last.pt").string());
+    CHECK(resume.exit_code == 0);
+  }
+}
+
 TEST_CASE("plugins, --version and --print-config describe what will run") {
   const Result plugins = run_cli("plugins");
   CHECK(plugins.exit_code == 0);
