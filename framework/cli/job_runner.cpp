@@ -12,6 +12,7 @@
 #include "minitrain/checkpoint.hpp"
 #include "minitrain/config.hpp"
 #include "minitrain/distributed.hpp"
+#include "minitrain/interrupt.hpp"
 #include "minitrain/log.hpp"
 #include "minitrain/plugin_loader.hpp"
 #include "minitrain/protein_encoder.hpp"
@@ -178,6 +179,8 @@ void run_job(const JobRequest& request) {
     communicator = std::make_unique<Communicator>(env, std::chrono::seconds(job.trainer.distributed_timeout_s));
     log::info(fmt::format("{} ranks met at {}:{}", env.world_size, env.master_addr, env.master_port));
   }
+  // From here on a signal stops the run at a batch boundary; before, it ends the process at once.
+  install_interrupt_handlers();
   const c10::Device device = choose_device(job);
   if (job.seed_everything) at::manual_seed(static_cast<std::uint64_t>(*job.seed_everything));
 

@@ -9,8 +9,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <map>
+#include <optional>
+#include <thread>
 
 #include "minitrain/error.hpp"
 #include "minitrain/log.hpp"
@@ -36,6 +39,9 @@ int free_port() {
 }
 
 int exit_code_of(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status); }
+
+using Clock = std::chrono::steady_clock;
+constexpr auto kGracePeriod = std::chrono::seconds(10);
 
 volatile sig_atomic_t forwarded_signal = 0;
 void remember_signal(int signal) { forwarded_signal = signal; }
@@ -80,19 +86,23 @@ int launch(const LaunchRequest& request) {
   }
 
   int result = 0;
-  bool stopping = false;
+  std::optional<Clock::time_point> stopping_since;
   auto stop_others = [&](int signal) {
     for (const auto& [pid, rank] : ranks) ::kill(pid, signal);
   };
   while (!ranks.empty()) {
     int status = 0;
-    const pid_t pid = ::waitpid(-1, &status, 0);
-    if (pid < 0) {
-      if (errno == EINTR) {
-        if (forwarded_signal) stop_others(forwarded_signal);
-        continue;
-      }
-      throw Error(fmt::format("waiting for the ranks failed: {}", std::strerror(errno)));
+    const pid_t pid = ::waitpid(-1, &status, WNOHANG);
+    if (pid < 0 && errno != EINTR) throw Error(fmt::format("waiting for the ranks failed: {}", std::strerror(errno)));
+    if (forwarded_signal && !stopping_since) {
+      stop_others(forwarded_signal);
+      stopping_since = Clock::now();
+    }
+    if (pid <= 0) {
+      // A rank stuck where it cannot see the signal (connecting, in a collective) is killed after the grace period.
+      if (stopping_since && Clock::now() - *stopping_since > kGracePeriod) stop_others(SIGKILL);
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      continue;
     }
     const auto found = ranks.find(pid);
     if (found == ranks.end()) continue;
@@ -101,10 +111,10 @@ int launch(const LaunchRequest& request) {
     const int code = exit_code_of(status);
     if (code != 0 && result == 0) {
       result = code;
-      if (!ranks.empty() && !stopping) {
+      if (!ranks.empty() && !stopping_since) {
         log::warn(fmt::format("rank {} exited with {}; stopping the other ranks", rank, code));
-        stopping = true;
         stop_others(SIGTERM);
+        stopping_since = Clock::now();
       }
     }
   }

@@ -1,7 +1,8 @@
 #pragma once
 // `minitrain launch --nproc N fit|validate|predict ...`: starts N ranks of
 // this same executable on this machine with torchrun's variables set, waits
-// for them, and stops the others as soon as one fails.
+// for them, and stops the others as soon as one fails (SIGTERM, then SIGKILL
+// for any still running 10 s later).
 #include <optional>
 #include <string>
 #include <vector>

@@ -120,7 +120,6 @@ int main(int argc, char** argv) {
                 << "'; overrides look like --trainer.max_epochs=3\n";
       return kExitConfigError;
     }
-    minitrain::install_interrupt_handlers();
     minitrain::cli::run_job(request);
     return 0;
   } catch (const minitrain::Interrupted& e) {
