@@ -82,19 +82,18 @@ class ScriptedModule : public Module {
 
   torch::nn::Module& network() override { return *network_; }
 
-  at::Tensor training_step(const Batch& batch, std::int64_t) override { return loss_of(batch).first; }
+  at::Tensor training_step(const Batch& batch, std::int64_t) override { return loss_of(batch).loss; }
 
   StepMetrics validation_step(const Batch& batch, std::int64_t) override {
-    const auto [loss, output] = loss_of(batch);
+    const LossParts parts = loss_of(batch);
     if (loss_ != Loss::cross_entropy) {
       const double samples = static_cast<double>(batch.size());
-      return {{"loss", {loss.item<double>() * samples, samples}}};
+      return {{"loss", {parts.loss.item<double>() * samples, samples}}};
     }
-    const auto [logits, labels] = classification_pair(output, batch.field(target_));
-    const at::Tensor counted = labels.ne(-100);  // cross_entropy's ignore_index
+    const at::Tensor counted = parts.labels.ne(-100);  // cross_entropy's ignore_index
     const double count = counted.sum().item<double>();
-    const double correct = logits.argmax(1).eq(labels).logical_and(counted).sum().item<double>();
-    return {{"loss", {loss.item<double>() * count, count}}, {"accuracy", {correct, count}}};
+    const double correct = parts.logits.argmax(1).eq(parts.labels).logical_and(counted).sum().item<double>();
+    return {{"loss", {parts.loss.item<double>() * count, count}}, {"accuracy", {correct, count}}};
   }
 
   c10::IValue predict_step(const Batch& batch, std::int64_t) override {
@@ -148,29 +147,34 @@ class ScriptedModule : public Module {
     throw Error(fmt::format("the TorchScript forward returned a {}; the loss needs a tensor", out.tagKind()));
   }
 
-  // The scalar loss, and the output it was computed from (undefined for loss: module).
-  std::pair<at::Tensor, at::Tensor> loss_of(const Batch& batch) {
+  // The scalar loss; with cross_entropy also the logits [N, C] and labels [N] it compared.
+  struct LossParts {
+    at::Tensor loss;
+    at::Tensor logits = {};
+    at::Tensor labels = {};
+  };
+  LossParts loss_of(const Batch& batch) {
     switch (loss_) {
       case Loss::none:
         throw ConfigError("model.loss is not set; fit and validate need cross_entropy, mse or module");
       case Loss::module: {
         const c10::IValue out = forward(batch, /*with_target=*/true);
-        if (out.isTensor()) return {out.toTensor(), {}};
+        if (out.isTensor()) return {out.toTensor()};
         if (out.isGenericDict() && out.toGenericDict().contains("loss") && out.toGenericDict().at("loss").isTensor())
-          return {out.toGenericDict().at("loss").toTensor(), {}};
+          return {out.toGenericDict().at("loss").toTensor()};
         throw Error("loss: module needs forward(inputs..., target) to return the loss, or a dict with a 'loss' tensor");
       }
       case Loss::cross_entropy: {
         const at::Tensor logits = output_for_loss(forward(batch, false));
         const auto [flat_logits, labels] = classification_pair(logits, batch.field(target_));
-        return {torch::nn::functional::cross_entropy(flat_logits, labels), logits};
+        return {torch::nn::functional::cross_entropy(flat_logits, labels), flat_logits, labels};
       }
       case Loss::mse: {
         const at::Tensor output = output_for_loss(forward(batch, false));
         const at::Tensor& target = batch.field(target_);
         if (output.numel() != target.numel())
           throw Error(fmt::format("mse: forward returned {} but the target is {}", shape_of(output), shape_of(target)));
-        return {torch::nn::functional::mse_loss(output, target.reshape(output.sizes()).to(output.scalar_type())), output};
+        return {torch::nn::functional::mse_loss(output, target.reshape(output.sizes()).to(output.scalar_type()))};
       }
     }
     throw Error("unknown loss");
