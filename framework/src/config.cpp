@@ -374,7 +374,10 @@ PluginArgs validate_params(YAML::Node args, std::span<const ParamSpec> specs, co
     YAML::Node node = args.IsMap() ? args[spec.name] : YAML::Node();
     if (!node.IsDefined()) {
       if (!spec.default_value) {
-        diagnostics.error(source.locate(args, yaml_path), path, fmt::format("missing required key ({}: {})", to_string(spec.type), spec.doc));
+        diagnostics.error(source.locate(args, yaml_path), path,
+                          spec.type == ParamType::Enum
+                              ? fmt::format("missing required key; expected one of {}", fmt::join(split_choices(spec.choices), ", "))
+                              : fmt::format("missing required key ({}: {})", to_string(spec.type), spec.doc));
         continue;
       }
       node = YAML::Load(spec.default_value);
@@ -396,19 +399,19 @@ JobConfig load_job_config(const fs::path& file, const std::vector<std::string>& 
   if (!fs::is_regular_file(file)) {
     diagnostics.error({file.string()}, "", fs::exists(file) ? "job file is not a regular file"
                                                              : "job file not found; pass an existing YAML file to --config");
-    return job;
+    diagnostics.throw_if_any();  // nothing further can be checked
   }
   YAML::Node root;
   try {
     root = YAML::LoadFile(file.string());
   } catch (const YAML::Exception& e) {
     diagnostics.error({file.string(), e.mark.line + 1, e.mark.column + 1}, "", "invalid YAML: " + e.msg);
-    return job;
+    diagnostics.throw_if_any();
   }
   if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
   if (!root.IsMap()) {
     diagnostics.error(job.source.locate(root, ""), "", "a job file is a mapping with trainer, model and data sections");
-    return job;
+    diagnostics.throw_if_any();
   }
   for (const auto& argument : overrides) apply_override(root, argument, job.source, diagnostics);
   job.resolved = root;
@@ -442,8 +445,12 @@ JobConfig load_job_config(const fs::path& file, const std::vector<std::string>& 
   require_at_least(t, "check_val_every_n_epoch", 1, trainer, "trainer", job.source, diagnostics);
   if (trainer.IsMap()) load_callbacks(trainer, job.source, diagnostics, job.trainer);
 
+  const bool model_missing = !root["model"] || root["model"].IsNull();
   YAML::Node model = section(root, "model");
-  if (model.IsMap() && model["torchscript"]) {
+  if (model_missing) {
+    diagnostics.error(job.source.locate(root, ""), "model",
+                      "missing; name the model with class_path: protein_encoder or torchscript: FILE");
+  } else if (model.IsMap() && model["torchscript"]) {
     job.model = {"torchscript", validate_params(model, kScriptedModuleParams, "model", job.source, diagnostics)};
   } else if (auto component = load_component(model, "model", "protein_encoder", model_params, model_arg_problems,
                                              job.source, diagnostics)) {
