@@ -222,6 +222,7 @@ void run_job(const JobRequest& request) {
   options.device = device;
   options.gradient_clip_val = job.trainer.gradient_clip_val;
   options.accumulate_grad_batches = job.trainer.accumulate_grad_batches;
+  options.on_nonfinite_loss = job.trainer.on_nonfinite_loss == "skip_batch" ? NonFiniteLoss::skip_batch : NonFiniteLoss::error;
   options.optimizer = job.optimizer;
   options.lr_scheduler = job.lr_scheduler;
   options.callbacks = &live_callbacks;

@@ -35,6 +35,8 @@ constexpr ParamSpec kTrainerParams[] = {
     {"default_root_dir", ParamType::Path, "runs", "where fit writes checkpoints/last.pt", nullptr},
     {"gradient_clip_val", ParamType::Float, "null", "clip the gradients' total norm to this (null: no clipping)", nullptr},
     {"accumulate_grad_batches", ParamType::Int, "1", "take an optimizer step every N batches", nullptr},
+    {"on_nonfinite_loss", ParamType::Enum, "error", "a NaN or infinite training loss: stop with an error, or skip the batch",
+     "error|skip_batch"},
 };
 const std::string kTrainerSections[] = {"callbacks"};
 
@@ -437,6 +439,7 @@ JobConfig load_job_config(const fs::path& file, const std::vector<std::string>& 
   if (t.has("default_root_dir")) job.trainer.default_root_dir = t.string("default_root_dir");
   job.trainer.gradient_clip_val = optional_value(t, "gradient_clip_val", &PluginArgs::number);
   if (t.has("accumulate_grad_batches")) job.trainer.accumulate_grad_batches = t.integer("accumulate_grad_batches");
+  if (t.has("on_nonfinite_loss")) job.trainer.on_nonfinite_loss = t.string("on_nonfinite_loss");
   require_at_least(t, "accumulate_grad_batches", 1, trainer, "trainer", job.source, diagnostics);
   require_at_least(t, "max_epochs", 1, trainer, "trainer", job.source, diagnostics);
   require_at_least(t, "limit_train_batches", 0, trainer, "trainer", job.source, diagnostics);

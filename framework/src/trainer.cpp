@@ -163,7 +163,8 @@ void Trainer::run_fit(Module& module, DataLoader& loader, DataLoader* val_loader
   const std::int64_t validate_every = std::max<std::int64_t>(options_.check_val_every_n_epoch, 1);
 
   // Where the fit is, for a checkpoint a callback asks for at any event.
-  TrainingProgress progress{epoch, global_step_, resumed.batches_done, resumed.epoch_loss_sum};
+  TrainingProgress progress{epoch, global_step_, resumed.batches_done, resumed.epoch_loss_sum,
+                            resumed.epoch_loss_batches};
   events_.control.start_run([&](const std::filesystem::path& path) {
     progress.global_step = global_step_;
     save_training_checkpoint(path, network, *optimizer, progress,
@@ -190,13 +191,22 @@ void Trainer::run_fit(Module& module, DataLoader& loader, DataLoader* val_loader
       if (!loss.defined() || loss.numel() != 1)
         throw Error(fmt::format("training_step must return a scalar loss (epoch {}, batch {})", epoch, batch_idx));
       const double value = loss.item<double>();
-      if (!std::isfinite(value))
-        throw Error(fmt::format("the loss is {} at epoch {}, batch {}; lower the learning rate or check the data",
+      const bool finite = std::isfinite(value);
+      if (!finite && options_.on_nonfinite_loss == NonFiniteLoss::error)
+        throw Error(fmt::format("the loss is {} at epoch {}, batch {}; lower the learning rate or check the data "
+                                "(trainer.on_nonfinite_loss: skip_batch leaves such batches out instead)",
                                 value, epoch, batch_idx));
-      // As Lightning does: each batch of an accumulation window adds loss / N to the gradients.
-      (accumulate > 1 ? loss / static_cast<double>(accumulate) : loss).backward();
+      if (finite) {
+        // As Lightning does: each batch of an accumulation window adds loss / N to the gradients.
+        (accumulate > 1 ? loss / static_cast<double>(accumulate) : loss).backward();
+        loss_sum += value;
+        ++progress.epoch_loss_batches;
+      } else {
+        log::warn(fmt::format("the loss is {} at epoch {}, batch {}: batch skipped (trainer.on_nonfinite_loss: skip_batch)",
+                              value, epoch, batch_idx));
+      }
+      // Taken even after a skipped batch, so every rank joins the same gradient averaging.
       if ((batch_idx + 1) % accumulate == 0 || batch_idx + 1 == batches_per_epoch) optimizer_step();
-      loss_sum += value;
       progress.batches_done = batch_idx + 1;
       const at::Tensor detached = loss.detach();
       events_.train_batch_end(TrainBatchEnd{epoch, batch_idx, 0, global_step_, indices, batch, detached});
@@ -205,10 +215,13 @@ void Trainer::run_fit(Module& module, DataLoader& loader, DataLoader* val_loader
         break;
       }
     }
+    const std::int64_t skipped = progress.batches_done - progress.epoch_loss_batches;
+    if (skipped > 0)
+      log::warn(fmt::format("epoch {}: {} of {} batch(es) skipped for a non-finite loss", epoch, skipped, progress.batches_done));
     MetricAccumulator train_loss;
-    train_loss.add({{"loss", {loss_sum, static_cast<double>(batches_per_epoch)}}});
+    train_loss.add({{"loss", {loss_sum, static_cast<double>(progress.epoch_loss_batches)}}});
     MetricValues metrics = summed_over_ranks(train_loss, communicator).values("train_");
-    progress = {epoch + 1, global_step_, 0, 0.0};  // from here on, checkpoints resume with the next epoch
+    progress = {epoch + 1, global_step_, 0, 0.0, 0};  // from here on, checkpoints resume with the next epoch
     const double mean_loss = metrics.at("train_loss");
     if (val_loader && (epoch + 1) % validate_every == 0 && !events_.control.stop_requested()) {
       metrics.merge(run_validation(module, *val_loader, epoch));

@@ -119,6 +119,7 @@ void save_training_checkpoint(const fs::path& path, torch::nn::Module& network, 
   checkpoint.insert("global_step", at::scalar_tensor(progress.global_step, at::kLong));
   checkpoint.insert("batches_done", at::scalar_tensor(progress.batches_done, at::kLong));
   checkpoint.insert("epoch_loss_sum", at::scalar_tensor(progress.epoch_loss_sum, at::kDouble));
+  checkpoint.insert("epoch_loss_batches", at::scalar_tensor(progress.epoch_loss_batches, at::kLong));
   at::Generator generator = at::detail::getDefaultCPUGenerator();
   {
     std::lock_guard lock(generator.mutex());
@@ -156,6 +157,9 @@ TrainingProgress restore_training_checkpoint(const LoadedCheckpoint& file, torch
                             checkpoint.at("global_step").toTensor().item<std::int64_t>()};
   if (checkpoint.contains("batches_done")) progress.batches_done = checkpoint.at("batches_done").toTensor().item<std::int64_t>();
   if (checkpoint.contains("epoch_loss_sum")) progress.epoch_loss_sum = checkpoint.at("epoch_loss_sum").toTensor().item<double>();
+  progress.epoch_loss_batches = checkpoint.contains("epoch_loss_batches")
+                                    ? checkpoint.at("epoch_loss_batches").toTensor().item<std::int64_t>()
+                                    : progress.batches_done;
   return progress;
 }
 

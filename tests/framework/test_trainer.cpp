@@ -132,6 +132,42 @@ TEST_CASE("a non-finite loss stops fit with a clear error") {
   CHECK_THROWS_WITH(trainer.fit(module, loader), doctest::Contains("the loss is nan at epoch 0, batch 0"));
 }
 
+TEST_CASE("on_nonfinite_loss: skip_batch leaves a NaN or infinite batch out of the gradients and of train_loss") {
+  // Batch 1 of 3 goes wrong; `zero_instead` makes it harmless (no gradient) but counted, for comparison.
+  class OneBadBatch : public LineModule {
+   public:
+    explicit OneBadBatch(float bad) : bad_(bad) {}
+    at::Tensor training_step(const Batch& batch, std::int64_t i) override {
+      const at::Tensor loss = LineModule::training_step(batch, i);
+      losses.push_back(loss.item<double>());
+      return i == 1 ? loss * bad_ : loss;
+    }
+    std::vector<double> losses;
+
+   private:
+    float bad_;
+  };
+  TrainerOptions options;
+  options.on_nonfinite_loss = NonFiniteLoss::skip_batch;
+  for (const float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+    Harness skipping(6, {2, false, false, 0}, options);
+    at::manual_seed(0);
+    OneBadBatch module(bad);
+    skipping.trainer.fit(module, skipping.loader);
+    CHECK(std::count(skipping.spy.events.begin(), skipping.spy.events.end(), "train_batch_end") == 3);
+    REQUIRE(module.losses.size() == 3);
+    CHECK(skipping.spy.epoch_metrics.at(0).at("train_loss") == doctest::Approx((module.losses[0] + module.losses[2]) / 2));
+
+    Harness zeroed(6, {2, false, false, 0});
+    at::manual_seed(0);
+    OneBadBatch reference(0.0f);
+    zeroed.trainer.fit(reference, zeroed.loader);
+    CHECK(at::isfinite(module.linear()->weight).all().item<bool>());
+    CHECK(at::equal(module.linear()->weight, reference.linear()->weight));
+    CHECK(at::equal(module.linear()->bias, reference.linear()->bias));
+  }
+}
+
 TEST_CASE("fit validates every check_val_every_n_epoch epochs, in Lightning's order, and hands the metrics on") {
   Harness h(10, {4, false, false, 0}, {.max_epochs = 4, .check_val_every_n_epoch = 2});
   auto& [loader, val_loader, module, events, spy, trainer] = h;

@@ -52,6 +52,7 @@ struct TrainerConfig {
   std::filesystem::path default_root_dir = "runs";
   std::optional<double> gradient_clip_val;
   std::int64_t accumulate_grad_batches = 1;
+  std::string on_nonfinite_loss = "error";  // or skip_batch
   std::vector<CallbackSpec> callbacks;
 };
 

@@ -21,6 +21,12 @@ class Module;
 
 namespace minitrain {
 
+// What fit does with a training loss that is NaN or infinite.
+enum class NonFiniteLoss {
+  error,       // stop with an error naming the epoch and batch (the default)
+  skip_batch,  // warn, leave the batch out of the gradients and of train_loss, go on
+};
+
 struct TrainerOptions {
   std::int64_t max_epochs = 1;
   std::optional<std::int64_t> limit_train_batches;    // per epoch
@@ -32,6 +38,7 @@ struct TrainerOptions {
   int world_size = 1;
   std::optional<double> gradient_clip_val;        // clip the gradients' total norm to this
   std::int64_t accumulate_grad_batches = 1;        // optimizer step every N batches (and at epoch end)
+  NonFiniteLoss on_nonfinite_loss = NonFiniteLoss::error;
   std::optional<OptimizerConfig> optimizer;        // replaces module.configure_optimizers()
   std::optional<ScheduleConfig> lr_scheduler;      // lr factor per optimizer step
   std::optional<std::filesystem::path> checkpoint_path;  // a training checkpoint written after every epoch

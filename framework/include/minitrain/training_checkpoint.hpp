@@ -3,7 +3,8 @@
 // Python reads with torch.load as a dict:
 //   {"state_dict": {name: tensor}, "optimizer": {"state": {param_index: {...}}, "lr": [per group]},
 //    "epochs_done": int64 [], "global_step": int64 [], "rng_state": uint8 [N],
-//    "batches_done": int64 [], "epoch_loss_sum": float64 [], "callbacks": {key: state}}
+//    "batches_done": int64 [], "epoch_loss_sum": float64 [], "epoch_loss_batches": int64 [],
+//    "callbacks": {key: state}}
 // batches_done is 0 at an epoch's end; a checkpoint written in the middle of
 // an epoch resumes with the batch after it (the epoch's order is a function
 // of the seed and the epoch, so the same batches follow).
@@ -29,6 +30,7 @@ struct TrainingProgress {
   std::int64_t global_step = 0;
   std::int64_t batches_done = 0;  // of the epoch after epochs_done
   double epoch_loss_sum = 0.0;    // the losses of those batches, for the epoch's train_loss
+  std::int64_t epoch_loss_batches = 0;  // how many of them count in it (skipped non-finite ones do not)
 };
 
 // Writes atomically (temporary name, then rename).
