@@ -11,6 +11,7 @@
 #include "minitrain/callback_list.hpp"
 #include "minitrain/checkpoint.hpp"
 #include "minitrain/config.hpp"
+#include "minitrain/diagnostics.hpp"
 #include "minitrain/distributed.hpp"
 #include "minitrain/interrupt.hpp"
 #include "minitrain/log.hpp"
@@ -32,6 +33,7 @@ namespace {
 struct CheckedCallback {
   LoadedPlugin plugin;
   PluginArgs args;
+  const CallbackSpec* spec;  // where the job names it, for a plugin that fails to start
 };
 
 std::vector<CheckedCallback> check_callbacks(const JobConfig& job, const PluginLoader& loader, Diagnostics& diagnostics) {
@@ -42,7 +44,7 @@ std::vector<CheckedCallback> check_callbacks(const JobConfig& job, const PluginL
       const PluginInfo& info = plugin.info();
       PluginArgs args = validate_params(spec.init_args, std::span(info.params, info.num_params),
                                         spec.yaml_path + ".init_args", job.source, diagnostics);
-      checked.push_back({std::move(plugin), std::move(args)});
+      checked.push_back({std::move(plugin), std::move(args), &spec});
     } catch (const PluginError& e) {
       diagnostics.error(spec.where, spec.yaml_path + ".plugin", e.what());
     }
@@ -208,8 +210,13 @@ void run_job(const JobRequest& request) {
   // Events outlive the callbacks, which disconnect as they die.
   Events events;
   CallbackList live_callbacks;
-  for (const CheckedCallback& checked : callbacks)
-    live_callbacks.add(checked.plugin.info().name, checked.plugin.create(checked.args));
+  for (const CheckedCallback& checked : callbacks) {
+    try {
+      live_callbacks.add(checked.plugin.info().name, checked.plugin.create(checked.args));
+    } catch (const PluginError& e) {
+      throw PluginError(Diagnostic{checked.spec->where, checked.spec->yaml_path, e.what()}.format());
+    }
+  }
   live_callbacks.connect(events);
   const auto run_log = connect_run_log(events);
 

@@ -132,6 +132,9 @@ int main(int argc, char** argv) {
   } catch (const minitrain::DataError& e) {
     std::cerr << e.what() << "\n";  // already "file:line: error: ..."
     return kExitFailure;
+  } catch (const minitrain::PluginError& e) {
+    std::cerr << e.what() << "\n";  // a plugin that failed to start, located in the job file
+    return kExitFailure;
   } catch (const minitrain::Error& e) {
     std::cerr << "minitrain: error: " << e.what() << "\n";
     return kExitFailure;

@@ -3,12 +3,14 @@
 #include <dlfcn.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <set>
 
 #include "minitrain/diagnostics.hpp"
+#include "minitrain/log.hpp"
 
 namespace minitrain {
 
@@ -39,6 +41,34 @@ std::vector<fs::path> plugin_files_in(const fs::path& dir) {
   }
   std::sort(files.begin(), files.end());
   return files;
+}
+
+// Loading a library runs its code with this process's rights, so a library
+// that others may replace is refused: a world-writable file, or a directory on
+// its way that anyone may write to without the sticky bit (as /tmp has). A
+// group-writable file or directory is only warned about, as it is common
+// with per-user groups.
+void check_who_may_replace(const fs::path& file, const std::string& asked) {
+  const fs::path absolute = fs::absolute(file).lexically_normal();
+  struct stat info {};
+  if (::stat(absolute.c_str(), &info) == 0 && (info.st_mode & S_IWOTH))
+    throw PluginError(fmt::format("plugin '{}': refused to load {}: the file is world-writable, so anyone could replace "
+                                  "the code minitrain would run.\n  fix: chmod o-w '{}'",
+                                  asked, absolute.string(), absolute.string()));
+  for (fs::path dir = absolute.parent_path();; dir = dir.parent_path()) {
+    if (::stat(dir.c_str(), &info) == 0 && (info.st_mode & S_IWOTH) && !(info.st_mode & S_ISVTX))
+      throw PluginError(fmt::format("plugin '{}': refused to load {}: the directory {} is world-writable without the "
+                                    "sticky bit, so anyone could replace the library.\n  fix: chmod o-w '{}', or move "
+                                    "the plugin to a directory only you can write",
+                                    asked, absolute.string(), dir.string(), dir.string()));
+    if (dir == dir.parent_path()) break;
+  }
+  for (const fs::path& path : {absolute, absolute.parent_path()}) {
+    if (::stat(path.c_str(), &info) == 0 && (info.st_mode & S_IWGRP))
+      log::warn(fmt::format("plugin '{}': {} is group-writable: everyone in its group could replace the code minitrain "
+                            "runs (chmod g-w '{}' if that is not intended)",
+                            asked, path.string(), path.string()));
+  }
 }
 
 template <class Fn>
@@ -119,6 +149,7 @@ LoadedPlugin PluginLoader::load(const std::string& name_or_path) const {
 }
 
 LoadedPlugin PluginLoader::open(const fs::path& file, const std::string& asked) const {
+  check_who_may_replace(file, asked);
   // RTLD_NODELETE: a library is never unmapped, so nothing it left behind
   // (a tensor deleter, a slot) can outlive its code.
   void* raw = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);

@@ -104,3 +104,32 @@ TEST_CASE("MINITRAIN_PLUGIN_PATH is searched, the current directory never") {
   fs::current_path(cwd);
   CHECK(message.find("plugin 'no_hook' not found") != std::string::npos);
 }
+
+TEST_CASE("a plugin others could replace is refused with the reason and the fix") {
+  minitrain::testing::TempDir dir;  // mkdtemp: 0700, below /tmp (world-writable, but sticky)
+  const fs::path shared = dir / "shared";
+  fs::create_directory(shared);
+  const fs::path copy = shared / "libthrowing_ctor.so";
+  fs::copy_file(kFixtures / "throwing_ctor.so", copy);
+  fs::permissions(copy, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
+  const PluginLoader loader(std::vector<fs::path>{});
+  CHECK(load_error(loader, copy.string()) == "no error");
+
+  SUBCASE("a world-writable file") {
+    fs::permissions(copy, fs::perms::others_write, fs::perm_options::add);
+    const std::string message = load_error(loader, copy.string());
+    CHECK(message.find("refused to load " + copy.string() + ": the file is world-writable") != std::string::npos);
+    CHECK(message.find("fix: chmod o-w '" + copy.string() + "'") != std::string::npos);
+  }
+  SUBCASE("a world-writable directory without the sticky bit") {
+    fs::permissions(shared, fs::perms::others_all, fs::perm_options::add);
+    const std::string message = load_error(loader, copy.string());
+    CHECK(message.find("the directory " + shared.string() + " is world-writable without the sticky bit") != std::string::npos);
+    fs::permissions(shared, fs::perms::sticky_bit, fs::perm_options::add);
+    CHECK(load_error(loader, copy.string()) == "no error");
+  }
+  SUBCASE("a group-writable file is loaded (with a warning)") {
+    fs::permissions(copy, fs::perms::group_write, fs::perm_options::add);
+    CHECK(load_error(loader, copy.string()) == "no error");
+  }
+}
