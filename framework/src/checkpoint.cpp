@@ -51,11 +51,9 @@ void load_state_dict(torch::nn::Module& network, const c10::IValue& loaded, cons
       continue;
     }
     const at::Tensor& value = entry.value().toTensor();
-    if (value.sizes() != it->second.sizes()) {
+    seen.insert(name);  // present: missing lists only names the file lacks
+    if (value.sizes() != it->second.sizes())
       mismatched.push_back(fmt::format("{} (file {}, model {})", name, value.sizes(), it->second.sizes()));
-      continue;
-    }
-    seen.insert(name);
   }
   for (const auto& [name, tensor] : state) {
     if (!seen.count(name)) missing.push_back(name);
