@@ -50,10 +50,11 @@ std::map<int, RankFiles> find_prediction_files(const fs::path& dir) {
   return ranks;
 }
 
-std::string first_few(const std::vector<std::int64_t>& values) {
+// At most the first ten of `values`, and how many of `total` are not shown.
+std::string first_few(const std::vector<std::int64_t>& values, std::int64_t total) {
   const std::size_t shown = std::min<std::size_t>(values.size(), 10);
   std::string out = fmt::format("{}", fmt::join(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(shown), ", "));
-  if (values.size() > shown) out += fmt::format(" (and {} more)", values.size() - shown);
+  if (total > static_cast<std::int64_t>(shown)) out += fmt::format(" (and {} more)", total - static_cast<std::int64_t>(shown));
   return out;
 }
 
@@ -68,15 +69,16 @@ PredictionFile read_prediction_file(const fs::path& file) {
   if (!loaded.isGenericDict() || !loaded.toGenericDict().contains("batch_indices"))
     throw DataError(fmt::format("{}: error: not a prediction file (a dict with batch_indices)", file.string()));
   c10::impl::GenericDict dict = loaded.toGenericDict().copy();
-  const at::Tensor indices = dict.at("batch_indices").toTensor().to(at::kLong).reshape({-1});
+  const c10::IValue& batch_indices = dict.at("batch_indices");
+  if (!batch_indices.isTensor() || !at::isIntegralType(batch_indices.toTensor().scalar_type(), /*includeBool=*/false))
+    throw DataError(fmt::format("{}: error: batch_indices is not a tensor of integers", file.string()));
+  const at::Tensor indices = batch_indices.toTensor().to(at::kLong).reshape({-1});
   dict.erase("batch_indices");
   dict.erase("batch_idx");
   return {dict, indices};
 }
 
-}  // namespace
-
-CollectSummary collect_predictions(const fs::path& input_dir, const fs::path& output) {
+CollectSummary collect(const fs::path& input_dir, const fs::path& output) {
   // One large tensor after another is read, built and freed. glibc would keep
   // the freed ones in its heap (its mmap threshold grows with every large
   // free), and memory would grow with the number of keys; above 1 MiB, every
@@ -118,16 +120,27 @@ CollectSummary collect_predictions(const fs::path& input_dir, const fs::path& ou
       return at::empty(t.sizes(), at::TensorOptions().dtype(t.scalar_type()).device(at::kMeta));
     }));
   }
-  const std::int64_t samples = first_seen.empty() ? 0 : first_seen.rbegin()->first + 1;
+  // The gaps between the indices seen, counted rather than walked one by one:
+  // a corrupt file may hold an index of 10^12.
   std::vector<std::int64_t> missing;
-  for (std::int64_t i = 0; i < samples; ++i)
-    if (!first_seen.count(i)) missing.push_back(i);
-  if (!missing.empty() || !duplicates.empty() || (!first_seen.empty() && first_seen.begin()->first < 0)) {
+  std::int64_t missing_count = 0;
+  std::int64_t next = 0;
+  for (const auto& [index, file] : first_seen) {
+    if (index < 0) continue;
+    for (std::int64_t i = next; i < index && missing.size() < 10; ++i) missing.push_back(i);
+    missing_count += index - next;
+    next = index + 1;
+  }
+  if (missing_count > 0 || !duplicates.empty() || (!first_seen.empty() && first_seen.begin()->first < 0)) {
     std::string problem;
-    if (!missing.empty())
-      problem += fmt::format("\n  missing dataset indices: {}; a rank's files may be missing or incomplete", first_few(missing));
+    if (missing_count > 0)
+      problem += fmt::format("\n  missing dataset indices: {}; a rank's files may be missing or incomplete",
+                             first_few(missing, missing_count));
+    if (!first_seen.empty() && first_seen.begin()->first < 0)
+      problem += fmt::format("\n  negative dataset index: {}", first_seen.begin()->first);
     if (!duplicates.empty())
-      problem += fmt::format("\n  dataset indices found more than once: {}{}", first_few(duplicates), duplicate_files);
+      problem += fmt::format("\n  dataset indices found more than once: {}{}",
+                             first_few(duplicates, static_cast<std::int64_t>(duplicates.size())), duplicate_files);
     throw DataError(fmt::format("{}: error: the {} files from {} rank(s) do not cover every sample exactly once{}",
                                 input_dir.string(), files.size(), ranks.size(), problem));
   }
@@ -183,7 +196,18 @@ CollectSummary collect_predictions(const fs::path& input_dir, const fs::path& ou
     }
     archive.end_record();
   });
-  return {samples, static_cast<std::int64_t>(files.size()), static_cast<int>(ranks.size())};
+  return {static_cast<std::int64_t>(first_seen.size()), static_cast<std::int64_t>(files.size()), static_cast<int>(ranks.size())};
+}
+
+}  // namespace
+
+CollectSummary collect_predictions(const fs::path& input_dir, const fs::path& output) {
+  try {
+    return collect(input_dir, output);
+  } catch (const c10::Error& e) {  // files that load but do not fit together in a way LibTorch itself refuses
+    throw DataError(fmt::format("{}: error: the prediction files cannot be merged: {}", input_dir.string(),
+                                e.what_without_backtrace()));
+  }
 }
 
 }  // namespace minitrain

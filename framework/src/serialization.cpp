@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <string_view>
 
 #include "minitrain/error.hpp"
 #include "minitrain/ivalue_tree.hpp"
@@ -99,32 +100,38 @@ std::vector<std::uint64_t> save_pickled(const c10::IValue& value, const fs::path
 
 c10::IValue load_pickled(const fs::path& path) {
   if (!fs::is_regular_file(path)) throw DataError(fmt::format("{}: error: no such file", path.string()));
+  auto unreadable = [&](std::string_view why) {
+    return DataError(fmt::format("{}: error: not a readable torch.save file: {}", path.string(), why));
+  };
   try {
     // What torch::jit::readArchiveAndTensors does, with the pickle program
-    // repaired first so that Python's one-item dicts and lists load.
+    // checked and repaired first so that Python's one-item dicts and lists load.
     caffe2::serialize::PyTorchStreamReader reader(path.string());
     const auto [pickle, pickle_size] = reader.getRecord("data.pkl");
     const std::span original(static_cast<const char*>(pickle.get()), static_cast<std::size_t>(pickle_size));
-    if (pickles_ordered_dict(original))
-      throw DataError(fmt::format("{}: error: this file holds a collections.OrderedDict (a Python state_dict()), which "
-                                  "LibTorch 1.13 cannot read\n  fix: save a plain dict in Python: "
-                                  "torch.save(dict(model.state_dict()), path)",
-                                  path.string()));
-    const std::vector<char> program = repair_pickle(original);
-    std::size_t consumed = 0;
-    auto read_program = [&](char* buffer, std::size_t length) -> std::size_t {
-      length = std::min(length, program.size() - consumed);
-      std::memcpy(buffer, program.data() + consumed, length);
-      consumed += length;
-      return length;
-    };
-    auto read_record = [&](const std::string& name) { return std::get<0>(reader.getRecord("data/" + name)); };
-    torch::jit::Unpickler unpickler(read_program, nullptr, nullptr, read_record, at::Device(at::kCPU));
-    unpickler.set_version(reader.version());
-    return unpickler.parse_ivalue();
+    if (!pickles_ordered_dict(original)) {
+      const std::vector<char> program = repair_pickle(original);
+      std::size_t consumed = 0;
+      auto read_program = [&](char* buffer, std::size_t length) -> std::size_t {
+        length = std::min(length, program.size() - consumed);
+        std::memcpy(buffer, program.data() + consumed, length);
+        consumed += length;
+        return length;
+      };
+      auto read_record = [&](const std::string& name) { return std::get<0>(reader.getRecord("data/" + name)); };
+      torch::jit::Unpickler unpickler(read_program, nullptr, nullptr, read_record, at::Device(at::kCPU));
+      unpickler.set_version(reader.version());
+      return unpickler.parse_ivalue();
+    }
   } catch (const c10::Error& e) {
-    throw DataError(fmt::format("{}: error: not a readable torch.save file: {}", path.string(), e.what_without_backtrace()));
+    throw unreadable(e.what_without_backtrace());
+  } catch (const std::exception& e) {  // repair_pickle's DataError, and the unpickler's standard exceptions
+    throw unreadable(e.what());
   }
+  throw DataError(fmt::format("{}: error: this file holds a collections.OrderedDict (a Python state_dict()), which "
+                              "LibTorch 1.13 cannot read\n  fix: save a plain dict in Python: "
+                              "torch.save(dict(model.state_dict()), path)",
+                              path.string()));
 }
 
 at::Tensor compact_cpu(const at::Tensor& tensor) {

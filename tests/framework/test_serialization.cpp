@@ -4,7 +4,9 @@
 
 #include "minitrain/checkpoint.hpp"
 #include "minitrain/error.hpp"
+#include "minitrain/pickle_repair.hpp"
 #include "minitrain/serialization.hpp"
+#include "minitrain/torch_archive.hpp"
 #include "test_support.hpp"
 
 #include "doctest_torch.hpp"
@@ -78,4 +80,43 @@ TEST_CASE("weights save as {name: tensor} and load back; a mismatch names the en
   CHECK(at::equal(source->weight, target->weight));
   CHECK(at::equal(source->bias, target->bias));
   CHECK_THROWS_WITH_AS(load_weights(*other, dir / "w.pt"), doctest::Contains("wrong shape: weight (file [2, 3], model [2, 4])"), DataError);
+}
+
+TEST_CASE("a corrupt pickle program is refused before the unpickler trusts its lengths") {
+  auto refusal = [](const std::string& program) {
+    try {
+      repair_pickle(std::span(program.data(), program.size()));
+    } catch (const DataError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  using namespace std::string_literals;
+  // PROTO 2, BINUNICODE claiming 2^32-1 bytes.
+  CHECK(refusal("\x80\x02X\xff\xff\xff\xff"s + "ab."s) ==
+        "corrupt pickle program (data.pkl), at byte 2 of 10: opcode 0x58 has a 4294967295-byte argument, but only 3 byte(s) follow");
+  // BINUNICODE8 claiming 2^64-1 bytes: no overflow past the end.
+  CHECK(refusal("\x80\x02\x8d\xff\xff\xff\xff\xff\xff\xff\xff"s + "ab."s).find("has a 18446744073709551615-byte argument") !=
+        std::string::npos);
+  CHECK(refusal("\x80\x02}r\x00\x00\x00\x10."s) == "corrupt pickle program (data.pkl), at byte 3 of 9: memo index 268435456 in a program of 9 bytes");
+  CHECK(refusal("\x80\x02s."s) == "corrupt pickle program (data.pkl), at byte 2 of 4: opcode 0x73 needs more items than the stack holds");
+  CHECK(refusal("\x80\x02}"s) == "corrupt pickle program (data.pkl), at byte 3 of 3: the program ends without STOP");
+  CHECK(refusal("\x80\x02}."s) == "accepted");
+  CHECK(refusal("\x80\x02\x95."s) ==
+        "corrupt pickle program (data.pkl), at byte 2 of 4: opcode 0x95 is not one that torch.save writes (pickle protocol 2)");
+
+  // Through load_pickled, the refusal names the file.
+  TempDir dir;
+  const fs::path file = dir / "corrupt.pt";
+  {
+    TorchArchiveWriter archive(file);
+    const std::string program = "\x80\x02X\xff\xff\xff\xff"s + "ab."s;
+    archive.write_record("data.pkl", program.data(), program.size());
+    archive.write_record("version", "3\n", 2);
+    archive.finish();
+  }
+  CHECK_THROWS_WITH_AS(load_pickled(file),
+                       (file.string() + ": error: not a readable torch.save file: corrupt pickle program (data.pkl), at byte 2 of "
+                                        "10: opcode 0x58 has a 4294967295-byte argument, but only 3 byte(s) follow").c_str(),
+                       DataError);
 }

@@ -9,9 +9,11 @@
 
 namespace minitrain {
 
-// The program with every SETITEM and APPEND rewritten; unchanged when it has none, or
-// when it holds an opcode this rewriter does not follow (then the unpickler
-// reports the problem itself).
+// The program with every SETITEM and APPEND rewritten; unchanged when it has
+// none. Throws DataError for a program that is corrupt (an argument running
+// past its end, an item taken from an empty stack, a memo index it cannot
+// have made, no STOP) or holds an opcode torch.save does not write: the
+// unpickler would trust such a program's lengths and indices.
 std::vector<char> repair_pickle(std::span<const char> program);
 
 // Whether the pickled value is a collections.OrderedDict, as a Python
