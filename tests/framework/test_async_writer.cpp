@@ -1,6 +1,7 @@
 #include <atomic>
-#include <numeric>
 #include <chrono>
+#include <future>
+#include <numeric>
 #include <stdexcept>
 #include <thread>
 
@@ -44,8 +45,14 @@ TEST_CASE("backpressure: queued bytes never pass the limit, the caller waits ins
 TEST_CASE("an error on the writer thread reaches the caller and is never swallowed") {
   AsyncWriter writer(1000);
   std::atomic<int> ran_after = 0;
-  writer.submit([] { throw std::runtime_error("disk full"); }, 1);
+  // The failing write waits until the second is queued: a submit after a failure reports it instead.
+  std::promise<void> both_queued;
+  writer.submit([queued = both_queued.get_future().share()] {
+    queued.wait();
+    throw std::runtime_error("disk full");
+  }, 1);
   writer.submit([&] { ++ran_after; }, 1);
+  both_queued.set_value();
   SUBCASE("at drain") { CHECK_THROWS_WITH(writer.drain(), "disk full"); }
   SUBCASE("at the next check or submit") {
     while (writer.pending_bytes() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
