@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <string>
 
+#include "test_support.hpp"
+
 #include <doctest/doctest.h>
 
 namespace minitrain::e2e {
@@ -37,5 +39,31 @@ inline Result run(const std::string& command) {
 }
 
 inline Result run_cli(const std::string& args) { return run(fmt::format("'{}' {}", kCli, args)); }
+
+// A predict job on the shipped data with one prediction_writer; `writer_args`
+// is the init_args block, indented for its place.
+inline fs::path predict_job(const minitrain::testing::TempDir& dir, const std::string& writer_args,
+                            const std::string& plugin = "prediction_writer") {
+  const fs::path job = dir / "job.yaml";
+  minitrain::testing::write_file(job, fmt::format(R"(trainer:
+  callbacks:
+    - plugin: {}
+      init_args:
+{}
+model:
+  class_path: protein_encoder
+  init_args: {{embed_dim: 16, num_heads: 2, num_layers: 1, ff_dim: 32}}
+data:
+  batch_size: 16
+  predict: {{fasta: {}}}
+)",
+                              plugin, writer_args, kFasta.string()));
+  return job;
+}
+
+inline std::size_t files_in(const fs::path& dir) {
+  if (!fs::exists(dir)) return 0;
+  return static_cast<std::size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
+}
 
 }  // namespace minitrain::e2e

@@ -152,13 +152,15 @@ TEST_CASE("faults end every rank with a clear error, never a hang") {
           std::string::npos);
   }
   SUBCASE("a rank killed mid-fit") {
-    // Rank 1 dies by SIGKILL while both train; rank 0 must notice and stop.
+    // Rank 1 dies by SIGKILL once both train (rank 0 has finished an epoch); rank 0 must notice and stop.
+    const fs::path log = dir / "rank0.log";
     const Result r = run(fmt::format(
         "export WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=29733; "
         "RANK=1 '{0}' {1} --trainer.devices=2 --trainer.max_epochs=100000 >/dev/null 2>&1 & P1=$!; "
-        "RANK=0 timeout 60 '{0}' {1} --trainer.devices=2 --trainer.max_epochs=100000 2>&1 & P0=$!; "
-        "sleep 3; kill -9 $P1; wait $P0; echo \"rank 0 exit $?\"",
-        kCli, fit));
+        "RANK=0 timeout 60 '{0}' {1} --trainer.devices=2 --trainer.max_epochs=100000 >{2} 2>&1 & P0=$!; "
+        "while kill -0 $P0 2>/dev/null && ! grep -q 'epoch 0 done' {2}; do sleep 0.1; done; "
+        "kill -9 $P1; wait $P0; echo \"rank 0 exit $?\"; cat {2}",
+        kCli, fit, log.string()));
     INFO(r.output);
     CHECK(r.output.find("rank 0 exit 1") != std::string::npos);
     // Whichever collective rank 0 was in when its peer died.
