@@ -14,6 +14,8 @@ packages=(
   libopenblas0-openmp
   # tests: unit framework and Python-side readers of prediction files
   doctest-dev python3-torch
+  # fuzzing (the fuzz preset): Clang with libFuzzer and its sanitizer runtimes
+  clang libclang-rt-14-dev
 )
 
 missing=()

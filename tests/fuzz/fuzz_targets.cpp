@@ -1,0 +1,80 @@
+#include "fuzz_targets.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <array>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "minitrain/collect.hpp"
+#include "minitrain/config.hpp"
+#include "minitrain/diagnostics.hpp"
+#include "minitrain/error.hpp"
+#include "minitrain/torch_archive.hpp"
+
+namespace minitrain::fuzzing {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// One scratch directory per process, emptied for every input.
+fs::path scratch(const char* name) {
+  const fs::path dir = fs::temp_directory_path() / fmt::format("minitrain_fuzz_{}_{}", name, ::getpid());
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+void write_bytes(const fs::path& file, std::span<const std::uint8_t> data) {
+  std::ofstream out(file, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+}
+
+}  // namespace
+
+void job_config(std::span<const std::uint8_t> data) {
+  std::vector<std::string> overrides;
+  std::size_t start = 0;
+  while (data.size() - start >= 2 && data[start] == '-' && data[start + 1] == '-') {
+    std::size_t end = start;
+    while (end < data.size() && data[end] != '\n') ++end;
+    overrides.emplace_back(reinterpret_cast<const char*>(data.data() + start), end - start);
+    start = std::min(end + 1, data.size());
+  }
+  const fs::path dir = scratch("job");
+  write_bytes(dir / "job.yaml", data.subspan(start));
+  Diagnostics diagnostics;
+  try {
+    const JobConfig job = load_job_config(dir / "job.yaml", overrides, diagnostics);
+    if (diagnostics.empty()) (void)to_yaml(job);
+    (void)diagnostics.format();
+  } catch (const Error&) {
+  }
+  fs::remove_all(dir);
+}
+
+void prediction_file(std::span<const std::uint8_t> data) {
+  const fs::path dir = scratch("predictions");
+  const fs::path file = dir / "predictions__rank_0.pt";
+  if (!data.empty() && data[0] == 0) {
+    TorchArchiveWriter archive(file);
+    archive.write_record("data.pkl", data.data() + 1, data.size() - 1);
+    const std::array<char, 64> storage{};
+    archive.write_record("data/0", storage.data(), storage.size());
+    archive.write_record("version", "3\n", 2);
+    archive.finish();
+  } else {
+    write_bytes(file, data);
+  }
+  try {
+    collect_predictions(dir, dir / "collected.pt");
+  } catch (const Error&) {
+  }
+  fs::remove_all(dir);
+}
+
+}  // namespace minitrain::fuzzing
