@@ -40,12 +40,7 @@ TensorDataset load_tensor_file(const fs::path& path, const std::vector<std::stri
     throw DataError(fmt::format("{}: error: tensor file not found\n  fix: check the tensors path in the data section "
                                 "of the job file",
                                 path.string()));
-  c10::IValue loaded;
-  try {
-    loaded = load_pickled(path);
-  } catch (const std::exception& e) {
-    throw DataError(fmt::format("{}: error: not a file torch.save wrote ({})", path.string(), e.what()));
-  }
+  const c10::IValue loaded = load_pickled(path);  // its errors name the file and the reason
   if (!loaded.isGenericDict())
     throw DataError(fmt::format("{}: error: expected a dict of tensors (torch.save({{'name': tensor, ...}})), got a {}",
                                 path.string(), loaded.tagKind()));

@@ -327,7 +327,9 @@ TEST_CASE("fault catalogue: data files (exit 1, nothing written)") {
     const Result r = predict_tensors(write_file(dir / "corrupt.pt", "not a zip archive"));
     INFO(r.output);
     CHECK(r.exit_code == 1);
-    CHECK(contains(r, (dir / "corrupt.pt").string() + ": error: not a readable torch.save file"));
+    CHECK(contains(r, (dir / "corrupt.pt").string() + ": error: not a readable torch.save file: PytorchStreamReader failed "
+                                                       "reading zip archive: not a ZIP archive"));
+    CHECK(r.output.find("error:") == r.output.rfind("error:"));  // said once, not wrapped in a second message
   }
   SUBCASE("tensor file with tensors of different lengths") {
     const Result made = run(fmt::format("{} -c \"import torch; torch.save({{'a': torch.zeros(3, 2), 'b': torch.zeros(4)}}, '{}')\"",

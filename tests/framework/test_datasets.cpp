@@ -119,7 +119,7 @@ torch.save(dict(torch.nn.Linear(2, 3).state_dict()), "plain_state_dict.pt")
   const auto singles = load_pickled(dir / "singles.pt").toGenericDict();
   CHECK(singles.at("a").toListRef().size() == 1);
   CHECK(singles.at("b").toTupleRef().elements()[0].toGenericDict().at("c").toListRef()[0].toInt() == 1);
-  CHECK_THROWS_WITH_AS(load_tensor_file(write_file(dir / "junk.pt", "not a zip")), doctest::Contains("not a file torch.save wrote"), DataError);
+  CHECK_THROWS_WITH_AS(load_tensor_file(write_file(dir / "junk.pt", "not a zip")), doctest::Contains("junk.pt: error: not a readable torch.save file: PytorchStreamReader failed"), DataError);
 }
 
 TEST_CASE("the synthetic dataset is a pure function of seed and index, and learnable") {
