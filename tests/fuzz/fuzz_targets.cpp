@@ -52,7 +52,7 @@ void job_config(std::span<const std::uint8_t> data) {
     const JobConfig job = load_job_config(dir / "job.yaml", overrides, diagnostics);
     if (diagnostics.empty()) (void)to_yaml(job);
     (void)diagnostics.format();
-  } catch (const Error&) {
+  } catch (const Error&) {  // the expected answer to bad input
   }
   fs::remove_all(dir);
 }
@@ -72,7 +72,7 @@ void prediction_file(std::span<const std::uint8_t> data) {
   }
   try {
     collect_predictions(dir, dir / "collected.pt");
-  } catch (const Error&) {
+  } catch (const Error&) {  // the expected answer to bad input
   }
   fs::remove_all(dir);
 }
