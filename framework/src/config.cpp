@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <fstream>
+#include <charconv>
 #include <regex>
 
 #include "minitrain/optimization.hpp"
@@ -169,7 +170,12 @@ std::optional<std::vector<PathStep>> parse_override_path(const std::string& path
     std::smatch m;
     if (!std::regex_match(part, m, step)) return std::nullopt;
     PathStep s{m[1].str(), std::nullopt};
-    if (m[2].matched) s.index = std::stoul(m[2].str());
+    if (m[2].matched) {
+      std::size_t index = 0;
+      const std::string digits = m[2].str();
+      if (std::from_chars(digits.data(), digits.data() + digits.size(), index).ec != std::errc()) return std::nullopt;
+      s.index = index;  // an index too large for size_t is no key path, not an exception
+    }
     steps.push_back(s);
     if (dot == std::string::npos) break;
     start = dot + 1;
