@@ -1,6 +1,6 @@
 #pragma once
 // A dataset of n samples that carry nothing but their index.
-#include "minitrain/data.hpp"
+#include "minitrain/data/data.hpp"
 
 namespace minitrain::testing {
 

@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <string>
 
-#include "minitrain/config.hpp"
-#include "minitrain/plugin_loader.hpp"
+#include "minitrain/job/config.hpp"
+#include "minitrain/plugin_host/plugin_loader.hpp"
 
 namespace minitrain::testing {
 

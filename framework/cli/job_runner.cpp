@@ -8,21 +8,21 @@
 
 #include <iostream>
 
-#include "minitrain/callback_list.hpp"
-#include "minitrain/checkpoint.hpp"
-#include "minitrain/config.hpp"
-#include "minitrain/diagnostics.hpp"
-#include "minitrain/distributed.hpp"
-#include "minitrain/interrupt.hpp"
-#include "minitrain/log.hpp"
-#include "minitrain/plugin_loader.hpp"
-#include "minitrain/protein_encoder.hpp"
-#include "minitrain/runtime_info.hpp"
-#include "minitrain/scripted_module.hpp"
-#include "minitrain/serialization.hpp"
-#include "minitrain/tokenizer.hpp"
-#include "minitrain/trainer.hpp"
-#include "minitrain/training_checkpoint.hpp"
+#include "minitrain/core/callback_list.hpp"
+#include "minitrain/io/checkpoint.hpp"
+#include "minitrain/job/config.hpp"
+#include "minitrain/base/diagnostics.hpp"
+#include "minitrain/distributed/distributed.hpp"
+#include "minitrain/base/interrupt.hpp"
+#include "minitrain/base/log.hpp"
+#include "minitrain/plugin_host/plugin_loader.hpp"
+#include "minitrain/models/protein_encoder.hpp"
+#include "minitrain/base/runtime_info.hpp"
+#include "minitrain/models/scripted_module.hpp"
+#include "minitrain/io/serialization.hpp"
+#include "minitrain/data/tokenizer.hpp"
+#include "minitrain/core/trainer.hpp"
+#include "minitrain/io/training_checkpoint.hpp"
 
 namespace minitrain::cli {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "minitrain/events.hpp"
+#include "minitrain/core/events.hpp"
 
 namespace minitrain::cli {
 

@@ -15,8 +15,8 @@
 #include <optional>
 #include <thread>
 
-#include "minitrain/error.hpp"
-#include "minitrain/log.hpp"
+#include "minitrain/base/error.hpp"
+#include "minitrain/base/log.hpp"
 
 namespace minitrain::cli {
 

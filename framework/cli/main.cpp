@@ -8,11 +8,11 @@
 
 #include "job_runner.hpp"
 #include "launcher.hpp"
-#include "minitrain/collect.hpp"
-#include "minitrain/error.hpp"
-#include "minitrain/interrupt.hpp"
-#include "minitrain/log.hpp"
-#include "minitrain/runtime_info.hpp"
+#include "minitrain/io/collect.hpp"
+#include "minitrain/base/error.hpp"
+#include "minitrain/base/interrupt.hpp"
+#include "minitrain/base/log.hpp"
+#include "minitrain/base/runtime_info.hpp"
 
 namespace {
 

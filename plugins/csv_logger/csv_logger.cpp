@@ -5,8 +5,8 @@
 #include <fstream>
 #include <set>
 
-#include "minitrain/error.hpp"
-#include "minitrain/log.hpp"
+#include "minitrain/base/error.hpp"
+#include "minitrain/base/log.hpp"
 
 namespace minitrain::plugins {
 

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "minitrain/callback.hpp"
-#include "minitrain/plugin.hpp"
+#include "minitrain/core/callback.hpp"
+#include "minitrain/plugin_host/plugin.hpp"
 
 namespace minitrain::plugins {
 

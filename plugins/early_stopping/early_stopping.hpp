@@ -8,8 +8,8 @@
 #include <limits>
 #include <string>
 
-#include "minitrain/callback.hpp"
-#include "minitrain/plugin.hpp"
+#include "minitrain/core/callback.hpp"
+#include "minitrain/plugin_host/plugin.hpp"
 
 namespace minitrain::plugins {
 

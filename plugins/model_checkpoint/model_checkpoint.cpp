@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
-#include "minitrain/error.hpp"
-#include "minitrain/log.hpp"
+#include "minitrain/base/error.hpp"
+#include "minitrain/base/log.hpp"
 
 namespace minitrain::plugins {
 

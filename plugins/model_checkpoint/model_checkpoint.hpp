@@ -14,8 +14,8 @@
 #include <utility>
 #include <vector>
 
-#include "minitrain/callback.hpp"
-#include "minitrain/plugin.hpp"
+#include "minitrain/core/callback.hpp"
+#include "minitrain/plugin_host/plugin.hpp"
 
 namespace minitrain::plugins {
 

@@ -7,9 +7,9 @@
 
 #include <regex>
 
-#include "minitrain/ivalue_tree.hpp"
-#include "minitrain/log.hpp"
-#include "minitrain/serialization.hpp"
+#include "minitrain/io/ivalue_tree.hpp"
+#include "minitrain/base/log.hpp"
+#include "minitrain/io/serialization.hpp"
 
 namespace minitrain::plugins {
 

@@ -19,11 +19,11 @@
 #include <optional>
 #include <vector>
 
-#include "minitrain/async_writer.hpp"
-#include "minitrain/callback.hpp"
-#include "minitrain/collate.hpp"
-#include "minitrain/epoch_assembly.hpp"
-#include "minitrain/plugin.hpp"
+#include "async_writer.hpp"
+#include "minitrain/core/callback.hpp"
+#include "minitrain/io/collate.hpp"
+#include "epoch_assembly.hpp"
+#include "minitrain/plugin_host/plugin.hpp"
 
 namespace minitrain::plugins {
 

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include "minitrain/log.hpp"
+#include "minitrain/base/log.hpp"
 
 namespace minitrain::plugins {
 

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "minitrain/error.hpp"
+#include "minitrain/base/error.hpp"
 
 namespace minitrain::plugins {
 

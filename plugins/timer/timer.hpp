@@ -7,8 +7,8 @@
 #include <optional>
 #include <vector>
 
-#include "minitrain/callback.hpp"
-#include "minitrain/plugin.hpp"
+#include "minitrain/core/callback.hpp"
+#include "minitrain/plugin_host/plugin.hpp"
 
 namespace minitrain::plugins {
 

@@ -13,10 +13,10 @@
 #include <cstring>
 
 #include "bench_timing.hpp"
-#include "minitrain/fasta.hpp"
-#include "minitrain/optimization.hpp"
-#include "minitrain/protein_encoder.hpp"
-#include "minitrain/trainer.hpp"
+#include "minitrain/data/fasta.hpp"
+#include "minitrain/models/optimization.hpp"
+#include "minitrain/models/protein_encoder.hpp"
+#include "minitrain/core/trainer.hpp"
 
 using namespace minitrain;
 using namespace minitrain::bench;

@@ -24,8 +24,8 @@
 #include "index_dataset.hpp"
 #include "plugin_factory.hpp"
 #include "bench_timing.hpp"
-#include "minitrain/serialization.hpp"
-#include "minitrain/trainer.hpp"
+#include "minitrain/io/serialization.hpp"
+#include "minitrain/core/trainer.hpp"
 
 namespace fs = std::filesystem;
 using namespace minitrain;

@@ -273,7 +273,7 @@ TEST_CASE("a plugin from its own repository builds against the installed minitra
   const Result install = run(fmt::format("cmake --install '{}' --prefix '{}'", MINITRAIN_BINARY_DIR, prefix.string()));
   INFO(install.output);
   REQUIRE(install.exit_code == 0);
-  for (const char* installed : {"bin/minitrain", "lib/libminitrain.so", "include/minitrain/plugin.hpp",
+  for (const char* installed : {"bin/minitrain", "lib/libminitrain.so", "include/minitrain/plugin_host/plugin.hpp",
                                 "lib/cmake/minitrain/minitrainConfig.cmake", "lib/minitrain/plugins/libprediction_writer.so"})
     CHECK(fs::exists(prefix / installed));
 

@@ -6,8 +6,8 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/optim/sgd.h>
 
-#include "minitrain/error.hpp"
-#include "minitrain/module.hpp"
+#include "minitrain/base/error.hpp"
+#include "minitrain/models/module.hpp"
 
 namespace minitrain::testing {
 

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "minitrain/callback.hpp"
+#include "minitrain/core/callback.hpp"
 
 namespace minitrain::testing {
 

@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "minitrain/collect.hpp"
-#include "minitrain/config.hpp"
-#include "minitrain/diagnostics.hpp"
-#include "minitrain/error.hpp"
-#include "minitrain/torch_archive.hpp"
+#include "minitrain/io/collect.hpp"
+#include "minitrain/job/config.hpp"
+#include "minitrain/base/diagnostics.hpp"
+#include "minitrain/base/error.hpp"
+#include "minitrain/io/torch_archive.hpp"
 
 namespace minitrain::fuzzing {
 

@@ -5,10 +5,10 @@
 
 #include "framework/line_regression.hpp"
 #include "framework/spy_callback.hpp"
-#include "minitrain/callback_list.hpp"
-#include "minitrain/serialization.hpp"
-#include "minitrain/trainer.hpp"
-#include "minitrain/training_checkpoint.hpp"
+#include "minitrain/core/callback_list.hpp"
+#include "minitrain/io/serialization.hpp"
+#include "minitrain/core/trainer.hpp"
+#include "minitrain/io/training_checkpoint.hpp"
 #include "plugin_factory.hpp"
 #include "test_support.hpp"
 

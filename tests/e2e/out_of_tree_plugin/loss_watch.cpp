@@ -2,8 +2,8 @@
 // the steps it has seen, a count that survives a stop and a resume.
 #include <fmt/format.h>
 
-#include "minitrain/log.hpp"
-#include "minitrain/plugin.hpp"
+#include "minitrain/base/log.hpp"
+#include "minitrain/plugin_host/plugin.hpp"
 
 namespace {
 

@@ -1,0 +1,161 @@
+#pragma once
+// One Boost.Signals2 signal per moment of a run, each with a small payload
+// struct passed by const reference. Batch payloads carry the dataset index of
+// every sample (batch_indices), so nothing needs to retain predictions to map
+// them back. Emitted per batch, never per sample.
+#include <ATen/core/ivalue.h>
+#include <boost/signals2/signal.hpp>
+
+#include <cstdint>
+#include <exception>
+#include <span>
+#include <string>
+
+#include "minitrain/data/data.hpp"
+#include "minitrain/models/metrics.hpp"
+#include "minitrain/core/run_control.hpp"
+
+namespace minitrain {
+
+enum class Stage { fit, validate, predict };
+const char* to_string(Stage stage);
+
+struct Setup {
+  Stage stage;
+  int global_rank;
+  int world_size;
+};
+struct Teardown {
+  Stage stage;
+};
+
+struct FitStart {
+  std::int64_t max_epochs;
+};
+struct FitEnd {
+  std::int64_t epochs_run;
+  std::int64_t global_step;
+};
+
+struct TrainEpochStart {
+  std::int64_t epoch;
+  std::int64_t num_batches;  // this epoch's, on this rank
+};
+// After the epoch's validation, as in Lightning, so `metrics` holds both:
+// train_loss and, when validation ran this epoch, val_loss, val_accuracy, ...
+struct TrainEpochEnd {
+  std::int64_t epoch;
+  double mean_loss;  // over the epoch's batches
+  const MetricValues& metrics;
+  std::int64_t global_step;  // optimizer steps taken so far
+};
+struct TrainBatchStart {
+  std::int64_t epoch;
+  std::int64_t batch_idx;
+  std::int64_t dataloader_idx;
+  std::span<const std::int64_t> batch_indices;
+  const Batch& batch;
+};
+struct TrainBatchEnd {
+  std::int64_t epoch;
+  std::int64_t batch_idx;
+  std::int64_t dataloader_idx;
+  std::int64_t global_step;  // optimizer steps taken so far, this one included
+  std::span<const std::int64_t> batch_indices;
+  const Batch& batch;
+  const at::Tensor& loss;  // detached
+};
+
+// Validation runs at the end of a training epoch (every check_val_every_n_epoch)
+// and on its own in `minitrain validate`; `epoch` is the training epoch.
+struct ValidationStart {};
+struct ValidationEnd {
+  const MetricValues& metrics;
+};
+struct ValidationEpochStart {
+  std::int64_t epoch;
+  std::int64_t num_batches;
+};
+struct ValidationEpochEnd {
+  std::int64_t epoch;
+  std::int64_t num_batches;
+  const MetricValues& metrics;  // val_loss and whatever else the model reports, over the whole epoch
+};
+struct ValidationBatchStart {
+  std::int64_t epoch;
+  std::int64_t batch_idx;
+  std::int64_t dataloader_idx;
+  std::span<const std::int64_t> batch_indices;
+  const Batch& batch;
+};
+struct ValidationBatchEnd {
+  std::int64_t epoch;
+  std::int64_t batch_idx;
+  std::int64_t dataloader_idx;
+  std::span<const std::int64_t> batch_indices;
+  const Batch& batch;
+  const StepMetrics& metrics;  // what validation_step reported for this batch
+};
+
+struct PredictStart {};
+struct PredictEnd {
+  std::int64_t num_batches;
+};
+struct PredictEpochStart {
+  std::int64_t epoch;
+  std::int64_t num_batches;
+};
+struct PredictEpochEnd {
+  std::int64_t epoch;
+  std::int64_t num_batches;
+};
+struct PredictBatchStart {
+  std::int64_t batch_idx;
+  std::int64_t dataloader_idx;
+  std::span<const std::int64_t> batch_indices;
+  const Batch& batch;
+};
+struct PredictBatchEnd {
+  std::int64_t batch_idx;
+  std::int64_t dataloader_idx;
+  std::span<const std::int64_t> batch_indices;
+  const Batch& batch;
+  const c10::IValue& prediction;  // what predict_step returned
+};
+
+// Fired when a loop or a callback throws, before the exception propagates.
+struct ExceptionEvent {
+  Stage stage;
+  std::exception_ptr error;
+  std::string message;
+};
+
+template <class Payload>
+using Signal = boost::signals2::signal<void(const Payload&)>;
+
+struct Events {
+  Signal<Setup> setup;
+  Signal<Teardown> teardown;
+  Signal<FitStart> fit_start;
+  Signal<FitEnd> fit_end;
+  Signal<TrainEpochStart> train_epoch_start;
+  Signal<TrainEpochEnd> train_epoch_end;
+  Signal<TrainBatchStart> train_batch_start;
+  Signal<TrainBatchEnd> train_batch_end;
+  Signal<ValidationStart> validation_start;
+  Signal<ValidationEnd> validation_end;
+  Signal<ValidationEpochStart> validation_epoch_start;
+  Signal<ValidationEpochEnd> validation_epoch_end;
+  Signal<ValidationBatchStart> validation_batch_start;
+  Signal<ValidationBatchEnd> validation_batch_end;
+  Signal<PredictStart> predict_start;
+  Signal<PredictEnd> predict_end;
+  Signal<PredictEpochStart> predict_epoch_start;
+  Signal<PredictEpochEnd> predict_epoch_end;
+  Signal<PredictBatchStart> predict_batch_start;
+  Signal<PredictBatchEnd> predict_batch_end;
+  Signal<ExceptionEvent> exception;
+  RunControl control;  // what callbacks may ask of the run (stop, save a checkpoint)
+};
+
+}  // namespace minitrain

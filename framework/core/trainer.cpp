@@ -1,0 +1,287 @@
+#include "minitrain/core/trainer.hpp"
+
+#include <ATen/ATen.h>
+#include <fmt/format.h>
+#include <torch/csrc/autograd/grad_mode.h>
+#include <torch/nn/module.h>
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/optim/optimizer.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "minitrain/base/error.hpp"
+#include "minitrain/base/interrupt.hpp"
+#include "minitrain/base/log.hpp"
+#include "minitrain/io/training_checkpoint.hpp"
+
+namespace minitrain {
+
+namespace {
+std::int64_t limited(std::int64_t available, const std::optional<std::int64_t>& limit) {
+  return limit ? std::min(available, *limit) : available;
+}
+
+// The same metric parts summed over every rank (each rank saw its own share of the samples).
+MetricAccumulator summed_over_ranks(const MetricAccumulator& local, Communicator* communicator) {
+  if (!communicator || communicator->world_size() == 1) return local;
+  std::vector<double> values;
+  for (const auto& [name, part] : local.parts()) {
+    values.push_back(part.total);
+    values.push_back(part.count);
+  }
+  const std::vector<double> sums = communicator->sum(values);
+  StepMetrics summed = local.parts();
+  std::size_t i = 0;
+  for (auto& [name, part] : summed) {
+    part.total = sums[i++];
+    part.count = sums[i++];
+  }
+  MetricAccumulator out;
+  out.add(summed);
+  return out;
+}
+
+std::vector<at::Tensor> parameters_and_buffers(torch::nn::Module& network) {
+  std::vector<at::Tensor> tensors = network.parameters();
+  for (const at::Tensor& buffer : network.buffers()) tensors.push_back(buffer);
+  return tensors;
+}
+
+std::string describe(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const c10::Error& e) {
+    return e.what_without_backtrace();
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+}  // namespace
+
+Trainer::Trainer(TrainerOptions options, Events& events) : options_(std::move(options)), events_(events) {}
+
+void Trainer::fail(Stage stage) {
+  const std::exception_ptr error = std::current_exception();
+  try {
+    events_.exception(ExceptionEvent{stage, error, describe(error)});
+  } catch (...) {
+    // A callback failing while handling the failure must not hide the original error.
+  }
+  std::rethrow_exception(error);
+}
+
+void Trainer::fit(Module& module, DataLoader& train_loader, DataLoader* val_loader) {
+  try {
+    run_fit(module, train_loader, val_loader);
+  } catch (...) {
+    fail(Stage::fit);
+  }
+}
+
+MetricValues Trainer::validate(Module& module, DataLoader& val_loader) {
+  try {
+    module.network().to(options_.device);
+    share_rank0_weights(module.network());
+    events_.setup(Setup{Stage::validate, options_.global_rank, options_.world_size});
+    MetricValues metrics = run_validation(module, val_loader, 0);
+    events_.teardown(Teardown{Stage::validate});
+    return metrics;
+  } catch (...) {
+    fail(Stage::validate);
+  }
+}
+
+void Trainer::predict(Module& module, DataLoader& predict_loader) {
+  try {
+    run_predict(module, predict_loader);
+  } catch (...) {
+    fail(Stage::predict);
+  }
+}
+
+void Trainer::share_rank0_weights(torch::nn::Module& network) {
+  if (!options_.communicator || options_.communicator->world_size() == 1) return;
+  torch::NoGradGuard no_grad;
+  options_.communicator->broadcast_from_rank0(parameters_and_buffers(network), "sharing rank 0's weights");
+}
+
+void Trainer::run_fit(Module& module, DataLoader& loader, DataLoader* val_loader) {
+  torch::nn::Module& network = module.network();
+  network.to(options_.device);
+  events_.setup(Setup{Stage::fit, options_.global_rank, options_.world_size});
+  std::unique_ptr<torch::optim::Optimizer> optimizer =
+      options_.optimizer ? make_optimizer(*options_.optimizer, network.parameters()) : module.configure_optimizers();
+  if (!optimizer) throw Error("configure_optimizers returned no optimizer");
+  const std::int64_t accumulate = std::max<std::int64_t>(options_.accumulate_grad_batches, 1);
+  const std::int64_t batches_per_epoch = limited(loader.num_batches(), options_.limit_train_batches);
+  const std::int64_t steps_per_epoch = (batches_per_epoch + accumulate - 1) / accumulate;
+  const LrSchedule schedule = options_.lr_scheduler ? make_lr_schedule(*options_.lr_scheduler, steps_per_epoch * options_.max_epochs) : nullptr;
+  std::vector<double> base_lrs;
+  for (auto& group : optimizer->param_groups()) base_lrs.push_back(group.options().get_lr());
+
+  Communicator* const communicator =
+      options_.communicator && options_.communicator->world_size() > 1 ? options_.communicator : nullptr;
+  auto optimizer_step = [&] {
+    if (communicator) {
+      // As DDP: after backward, every rank's gradients become their mean over ranks.
+      std::vector<at::Tensor> gradients;
+      for (at::Tensor& parameter : network.parameters()) {
+        if (!parameter.requires_grad()) continue;
+        if (!parameter.grad().defined()) parameter.mutable_grad() = at::zeros_like(parameter);
+        gradients.push_back(parameter.grad());
+      }
+      communicator->average(gradients);
+    }
+    if (options_.gradient_clip_val) torch::nn::utils::clip_grad_norm_(network.parameters(), *options_.gradient_clip_val);
+    if (schedule) {
+      const double factor = schedule(global_step_);
+      for (std::size_t g = 0; g < base_lrs.size(); ++g) optimizer->param_groups()[g].options().set_lr(base_lrs[g] * factor);
+    }
+    optimizer->step();
+    optimizer->zero_grad();
+    ++global_step_;
+  };
+
+  std::int64_t epoch = 0;
+  TrainingProgress resumed;  // where in its epoch a mid-epoch checkpoint stopped
+  if (options_.resume_from) {
+    resumed = restore_training_checkpoint(*options_.resume_from, network, *optimizer);
+    epoch = resumed.epochs_done;
+    global_step_ = resumed.global_step;
+    const c10::IValue callback_states = saved_callback_states(*options_.resume_from);
+    if (options_.callbacks && !callback_states.isNone()) {
+      for (const std::string& key : options_.callbacks->load_state_dict(callback_states, options_.resume_from->file))
+        log::warn(fmt::format("{}: state saved by callback '{}', which this job does not have; ignored",
+                              options_.resume_from->file.string(), key));
+    }
+  }
+  share_rank0_weights(network);
+  const c10::impl::GenericDict no_callback_states(c10::StringType::get(), c10::AnyType::get());
+  const std::int64_t validate_every = std::max<std::int64_t>(options_.check_val_every_n_epoch, 1);
+
+  // Where the fit is, for a checkpoint a callback asks for at any event.
+  TrainingProgress progress{epoch, global_step_, resumed.batches_done, resumed.epoch_loss_sum,
+                            resumed.epoch_loss_batches};
+  events_.control.start_run([&](const std::filesystem::path& path) {
+    progress.global_step = global_step_;
+    save_training_checkpoint(path, network, *optimizer, progress,
+                             options_.callbacks ? options_.callbacks->state_dict() : no_callback_states);
+  });
+  struct EndRun {
+    RunControl& control;
+    ~EndRun() { control.end_run(); }
+  } end_run{events_.control};
+
+  events_.fit_start(FitStart{options_.max_epochs});
+  for (; epoch < options_.max_epochs && !events_.control.stop_requested(); ++epoch) {
+    loader.set_epoch(epoch);
+    network.train();
+    events_.train_epoch_start(TrainEpochStart{epoch, batches_per_epoch});
+    optimizer->zero_grad();
+    double& loss_sum = progress.epoch_loss_sum;
+    for (std::int64_t batch_idx = progress.batches_done; batch_idx < batches_per_epoch; ++batch_idx) {
+      throw_if_interrupted();
+      const auto indices = loader.batch_indices(batch_idx);
+      const Batch batch = loader.batch(batch_idx).to(options_.device);
+      events_.train_batch_start(TrainBatchStart{epoch, batch_idx, 0, indices, batch});
+      const at::Tensor loss = module.training_step(batch, batch_idx);
+      if (!loss.defined() || loss.numel() != 1)
+        throw Error(fmt::format("training_step must return a scalar loss (epoch {}, batch {})", epoch, batch_idx));
+      const double value = loss.item<double>();
+      const bool finite = std::isfinite(value);
+      if (!finite && options_.on_nonfinite_loss == NonFiniteLoss::error)
+        throw Error(fmt::format("the loss is {} at epoch {}, batch {}; lower the learning rate or check the data "
+                                "(trainer.on_nonfinite_loss: skip_batch leaves such batches out instead)",
+                                value, epoch, batch_idx));
+      if (finite) {
+        // As Lightning does: each batch of an accumulation window adds loss / N to the gradients.
+        (accumulate > 1 ? loss / static_cast<double>(accumulate) : loss).backward();
+        loss_sum += value;
+        ++progress.epoch_loss_batches;
+      } else {
+        log::warn(fmt::format("the loss is {} at epoch {}, batch {}: batch skipped (trainer.on_nonfinite_loss: skip_batch)",
+                              value, epoch, batch_idx));
+      }
+      // Taken even after a skipped batch, so every rank joins the same gradient averaging.
+      if ((batch_idx + 1) % accumulate == 0 || batch_idx + 1 == batches_per_epoch) optimizer_step();
+      progress.batches_done = batch_idx + 1;
+      const at::Tensor detached = loss.detach();
+      events_.train_batch_end(TrainBatchEnd{epoch, batch_idx, 0, global_step_, indices, batch, detached});
+      if (events_.control.stop_requested()) {
+        if (batch_idx + 1 < batches_per_epoch && (batch_idx + 1) % accumulate != 0) optimizer_step();  // no half window left behind
+        break;
+      }
+    }
+    const std::int64_t skipped = progress.batches_done - progress.epoch_loss_batches;
+    if (skipped > 0)
+      log::warn(fmt::format("epoch {}: {} of {} batch(es) skipped for a non-finite loss", epoch, skipped, progress.batches_done));
+    MetricAccumulator train_loss;
+    train_loss.add({{"loss", {loss_sum, static_cast<double>(progress.epoch_loss_batches)}}});
+    MetricValues metrics = summed_over_ranks(train_loss, communicator).values("train_");
+    progress = {epoch + 1, global_step_, 0, 0.0, 0};  // from here on, checkpoints resume with the next epoch
+    const double mean_loss = metrics.at("train_loss");
+    if (val_loader && (epoch + 1) % validate_every == 0 && !events_.control.stop_requested()) {
+      metrics.merge(run_validation(module, *val_loader, epoch));
+      network.train();
+    }
+    events_.train_epoch_end(TrainEpochEnd{epoch, mean_loss, metrics, global_step_});
+    // After the epoch's last event, so every callback's state includes this epoch.
+    if (options_.checkpoint_path) events_.control.save_checkpoint(*options_.checkpoint_path);
+  }
+  if (events_.control.stop_requested())
+    log::info(fmt::format("fit stopped after epoch {}: {}", epoch - 1, events_.control.stop_reason()));
+  events_.fit_end(FitEnd{epoch, global_step_});
+  events_.teardown(Teardown{Stage::fit});
+}
+
+MetricValues Trainer::run_validation(Module& module, DataLoader& loader, std::int64_t epoch) {
+  module.network().eval();
+  torch::NoGradGuard no_grad;
+  events_.validation_start(ValidationStart{});
+  loader.set_epoch(0);
+  const std::int64_t num_batches = limited(loader.num_batches(), options_.limit_val_batches);
+  events_.validation_epoch_start(ValidationEpochStart{epoch, num_batches});
+  MetricAccumulator accumulator;
+  for (std::int64_t batch_idx = 0; batch_idx < num_batches; ++batch_idx) {
+    throw_if_interrupted();
+    const auto indices = loader.batch_indices(batch_idx);
+    const Batch batch = loader.batch(batch_idx).to(options_.device);
+    events_.validation_batch_start(ValidationBatchStart{epoch, batch_idx, 0, indices, batch});
+    const StepMetrics step = module.validation_step(batch, batch_idx);
+    accumulator.add(step);
+    events_.validation_batch_end(ValidationBatchEnd{epoch, batch_idx, 0, indices, batch, step});
+  }
+  const MetricValues metrics = summed_over_ranks(accumulator, options_.communicator).values("val_");
+  events_.validation_epoch_end(ValidationEpochEnd{epoch, num_batches, metrics});
+  events_.validation_end(ValidationEnd{metrics});
+  return metrics;
+}
+
+void Trainer::run_predict(Module& module, DataLoader& loader) {
+  torch::nn::Module& network = module.network();
+  network.to(options_.device);
+  network.eval();
+  torch::NoGradGuard no_grad;
+  share_rank0_weights(network);
+  events_.setup(Setup{Stage::predict, options_.global_rank, options_.world_size});
+  events_.predict_start(PredictStart{});
+  loader.set_epoch(0);
+  const std::int64_t num_batches = limited(loader.num_batches(), options_.limit_predict_batches);
+  events_.predict_epoch_start(PredictEpochStart{0, num_batches});
+  for (std::int64_t batch_idx = 0; batch_idx < num_batches; ++batch_idx) {
+    throw_if_interrupted();
+    const auto indices = loader.batch_indices(batch_idx);
+    const Batch batch = loader.batch(batch_idx).to(options_.device);
+    events_.predict_batch_start(PredictBatchStart{batch_idx, 0, indices, batch});
+    const c10::IValue prediction = module.predict_step(batch, batch_idx);
+    events_.predict_batch_end(PredictBatchEnd{batch_idx, 0, indices, batch, prediction});
+  }
+  events_.predict_epoch_end(PredictEpochEnd{0, num_batches});
+  events_.predict_end(PredictEnd{num_batches});
+  events_.teardown(Teardown{Stage::predict});
+}
+
+}  // namespace minitrain

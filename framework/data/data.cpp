@@ -1,0 +1,80 @@
+#include "minitrain/data/data.hpp"
+
+#include <ATen/ATen.h>
+#include <fmt/format.h>
+
+#include <numeric>
+#include <random>
+
+#include "minitrain/base/error.hpp"
+
+namespace minitrain {
+
+// Out of line, so the vtable lives in the library that host and plugins share.
+Dataset::~Dataset() = default;
+
+const at::Tensor& Batch::field(const std::string& name) const {
+  const auto it = fields.find(name);
+  if (it != fields.end()) return it->second;
+  std::string names;
+  for (const auto& [key, value] : fields) names += (names.empty() ? "" : ", ") + key;
+  throw Error(fmt::format("the batch has no field '{}'; it has: {}", name, names.empty() ? "none" : names));
+}
+
+Batch Batch::to(c10::Device device) const {
+  Batch moved;
+  moved.indices = indices;
+  for (const auto& [name, tensor] : fields) moved.fields[name] = tensor.to(device);
+  return moved;
+}
+
+DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions options)
+    : dataset_(std::move(dataset)), options_(options) {
+  if (options_.batch_size < 1) throw Error(fmt::format("batch_size must be at least 1, got {}", options_.batch_size));
+  set_epoch(0);
+}
+
+void DataLoader::set_epoch(std::int64_t epoch) {
+  order_.resize(static_cast<std::size_t>(dataset_->size()));
+  std::iota(order_.begin(), order_.end(), 0);
+  if (!options_.shuffle) return shard_order();
+  // Fisher-Yates over mt19937_64, whose output the standard fixes, so an order
+  // is the same on every platform for the same (seed, epoch).
+  std::mt19937_64 rng(options_.seed * 1000003ULL + static_cast<std::uint64_t>(epoch));
+  for (std::size_t i = order_.size(); i > 1; --i) {
+    const std::size_t j = static_cast<std::size_t>(rng() % i);
+    std::swap(order_[i - 1], order_[j]);
+  }
+  shard_order();
+}
+
+void DataLoader::shard_order() {
+  const Shard& shard = options_.shard;
+  if (shard.world_size <= 1) return;
+  std::vector<std::int64_t> full = std::move(order_);
+  if (shard.even && !full.empty()) {
+    const std::size_t world = static_cast<std::size_t>(shard.world_size);
+    const std::size_t padded = (full.size() + world - 1) / world * world;
+    for (std::size_t i = full.size(); i < padded; ++i) full.push_back(full[i % full.size()]);
+  }
+  order_.clear();
+  for (std::size_t i = static_cast<std::size_t>(shard.rank); i < full.size(); i += static_cast<std::size_t>(shard.world_size))
+    order_.push_back(full[i]);
+}
+
+std::int64_t DataLoader::num_batches() const {
+  const auto n = static_cast<std::int64_t>(order_.size());
+  return options_.drop_last ? n / options_.batch_size : (n + options_.batch_size - 1) / options_.batch_size;
+}
+
+std::span<const std::int64_t> DataLoader::batch_indices(std::int64_t batch_idx) const {
+  if (batch_idx < 0 || batch_idx >= num_batches())
+    throw Error(fmt::format("batch {} is out of range (the loader has {})", batch_idx, num_batches()));
+  const auto begin = static_cast<std::size_t>(batch_idx * options_.batch_size);
+  const std::size_t end = std::min(order_.size(), begin + static_cast<std::size_t>(options_.batch_size));
+  return std::span<const std::int64_t>(order_).subspan(begin, end - begin);
+}
+
+Batch DataLoader::batch(std::int64_t batch_idx) const { return dataset_->get_batch(batch_indices(batch_idx)); }
+
+}  // namespace minitrain

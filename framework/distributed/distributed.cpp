@@ -1,0 +1,166 @@
+#ifndef USE_C10D_GLOO  // Torch's CMake config sets it; the ProcessGroupGloo header is behind it
+#define USE_C10D_GLOO
+#endif
+#include "minitrain/distributed/distributed.hpp"
+
+#include <ATen/ATen.h>
+#include <fmt/format.h>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+#include <charconv>
+#include <cstdlib>
+
+#include "minitrain/base/error.hpp"
+
+namespace minitrain {
+
+namespace {
+
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+std::string reason_of(const std::exception& e) {
+  if (const auto* c10 = dynamic_cast<const c10::Error*>(&e)) return first_line(c10->what_without_backtrace());
+  return first_line(e.what());
+}
+
+int integer_variable(const EnvLookup& lookup, const char* name, int fallback, int minimum) {
+  const char* text = lookup(name);
+  if (!text) return fallback;
+  int value = 0;
+  const std::string_view view(text);
+  const auto [end, error] = std::from_chars(view.data(), view.data() + view.size(), value);
+  if (view.empty() || error != std::errc() || end != view.data() + view.size() || value < minimum)
+    throw ConfigError(fmt::format("environment variable {}='{}': expected an integer of at least {}", name, text, minimum));
+  return value;
+}
+
+}  // namespace
+
+DistributedEnv distributed_env_from(const EnvLookup& lookup) {
+  DistributedEnv env;
+  env.world_size = integer_variable(lookup, "WORLD_SIZE", 1, 1);
+  env.rank = integer_variable(lookup, "RANK", 0, 0);
+  env.local_rank = integer_variable(lookup, "LOCAL_RANK", env.rank, 0);
+  if (env.rank >= env.world_size)
+    throw ConfigError(fmt::format("environment variable RANK={} must be below WORLD_SIZE={}", env.rank, env.world_size));
+  if (env.world_size > 1) {
+    for (const char* name : {"MASTER_ADDR", "MASTER_PORT"}) {
+      if (!lookup(name))
+        throw ConfigError(fmt::format("WORLD_SIZE={} but {} is not set; every rank needs MASTER_ADDR (the host of rank 0) "
+                                      "and MASTER_PORT, as torchrun sets them",
+                                      env.world_size, name));
+    }
+  }
+  if (const char* addr = lookup("MASTER_ADDR")) env.master_addr = addr;
+  env.master_port = integer_variable(lookup, "MASTER_PORT", env.master_port, 1);
+  if (env.master_port > 65535) throw ConfigError(fmt::format("environment variable MASTER_PORT={} is not a port", env.master_port));
+  return env;
+}
+
+DistributedEnv distributed_env() {
+  return distributed_env_from([](const char* name) { return std::getenv(name); });
+}
+
+struct Communicator::Group {
+  c10::intrusive_ptr<c10d::Store> store;
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> gloo;
+};
+
+Communicator::Communicator(const DistributedEnv& env, std::chrono::milliseconds timeout)
+    : env_(env), timeout_(timeout), group_(std::make_unique<Group>()) {
+  const std::string where = fmt::format("{}:{}", env.master_addr, env.master_port);
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(timeout).count();
+  c10d::TCPStoreOptions options;
+  options.port = static_cast<std::uint16_t>(env.master_port);
+  options.isServer = env.rank == 0;
+  options.numWorkers = env.world_size;
+  options.waitWorkers = true;
+  options.timeout = timeout;
+  try {
+    group_->store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, options);
+  } catch (const std::exception& e) {
+    const std::string reason = reason_of(e);
+    if (env.rank == 0 && reason.find("ddress already in use") != std::string::npos)
+      throw Error(fmt::format("rank 0 cannot listen on {}: the port is already in use; pick another MASTER_PORT "
+                              "(minitrain launch --master_port)",
+                              where));
+    if (env.rank == 0)
+      throw Error(fmt::format("rank 0: not every one of the {} ranks arrived at {} within {} s ({}); check that all were "
+                              "started with the same MASTER_ADDR, MASTER_PORT and WORLD_SIZE",
+                              env.world_size, where, seconds, reason));
+    throw Error(fmt::format("rank {}: could not meet rank 0 at {} within {} s ({}); check that rank 0 runs and "
+                            "MASTER_ADDR/MASTER_PORT point at it",
+                            env.rank, where, seconds, reason));
+  }
+  try {
+    auto gloo_options = c10d::ProcessGroupGloo::Options::create(timeout);
+    gloo_options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(
+        env.master_addr == "localhost" || env.master_addr.rfind("127.", 0) == 0 ? "127.0.0.1" : env.master_addr));
+    group_->gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(group_->store, env.rank, env.world_size, gloo_options);
+  } catch (const std::exception& e) {
+    throw Error(fmt::format("rank {}: the {} ranks did not all join the process group at {} within {} s ({}); check that "
+                            "every rank was started, with the same MASTER_ADDR, MASTER_PORT and WORLD_SIZE",
+                            env.rank, env.world_size, where, seconds, reason_of(e)));
+  }
+}
+
+Communicator::~Communicator() = default;
+
+namespace {
+// Runs one collective to its end, turning c10d's failures into a message that says what was going on.
+template <class Start>
+void run_collective(int rank, const char* what, Start start) {
+  try {
+    start()->wait();
+  } catch (const std::exception& e) {
+    throw Error(fmt::format("rank {}: {} failed: {} (another rank has probably stopped; its own error says why)", rank,
+                            what, reason_of(e)));
+  }
+}
+}  // namespace
+
+void Communicator::broadcast_from_rank0(const std::vector<at::Tensor>& tensors, const char* what) {
+  for (const at::Tensor& tensor : tensors) {
+    std::vector<at::Tensor> one{tensor};
+    run_collective(env_.rank, what, [&] { return group_->gloo->broadcast(one); });
+  }
+}
+
+void Communicator::average(const std::vector<at::Tensor>& tensors, std::size_t bucket_bytes) {
+  std::size_t begin = 0;
+  while (begin < tensors.size()) {
+    std::size_t end = begin;
+    std::size_t bytes = 0;
+    while (end < tensors.size() && (end == begin || bytes + tensors[end].nbytes() <= bucket_bytes) &&
+           tensors[end].scalar_type() == tensors[begin].scalar_type()) {
+      bytes += tensors[end].nbytes();
+      ++end;
+    }
+    std::vector<at::Tensor> flat_parts;
+    for (std::size_t i = begin; i < end; ++i) flat_parts.push_back(tensors[i].reshape({-1}));
+    std::vector<at::Tensor> bucket{at::cat(flat_parts)};
+    run_collective(env_.rank, "averaging gradients", [&] { return group_->gloo->allreduce(bucket); });
+    bucket[0].div_(env_.world_size);
+    std::int64_t offset = 0;
+    for (std::size_t i = begin; i < end; ++i) {
+      const std::int64_t n = tensors[i].numel();
+      tensors[i].copy_(bucket[0].narrow(0, offset, n).view(tensors[i].sizes()));
+      offset += n;
+    }
+    begin = end;
+  }
+}
+
+std::vector<double> Communicator::sum(const std::vector<double>& values) {
+  std::vector<at::Tensor> one{at::tensor(values, at::kDouble)};
+  run_collective(env_.rank, "summing metrics", [&] { return group_->gloo->allreduce(one); });
+  const at::Tensor& out = one[0];
+  return std::vector<double>(out.data_ptr<double>(), out.data_ptr<double>() + out.numel());
+}
+
+void Communicator::barrier() {
+  run_collective(env_.rank, "waiting for every rank", [&] { return group_->gloo->barrier(); });
+}
+
+}  // namespace minitrain

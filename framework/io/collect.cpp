@@ -1,0 +1,213 @@
+#include "minitrain/io/collect.hpp"
+
+#include <ATen/ATen.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <malloc.h>
+
+#include <map>
+#include <optional>
+#include <regex>
+#include <set>
+
+#include "minitrain/io/collate.hpp"
+#include "minitrain/base/error.hpp"
+#include "minitrain/io/ivalue_tree.hpp"
+#include "minitrain/io/serialization.hpp"
+#include "minitrain/io/torch_archive.hpp"
+
+namespace minitrain {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct RankFiles {
+  std::optional<fs::path> epoch;
+  std::map<std::int64_t, fs::path> batches;  // by batch_idx
+};
+
+// Prediction files sit in the directory itself or in its subdir_N folders.
+std::map<int, RankFiles> find_prediction_files(const fs::path& dir) {
+  static const std::regex name(R"(predictions__rank_(\d+)(?:__batch_(\d+))?\.pt)");
+  static const std::regex subdir(R"(subdir_\d+)");
+  std::map<int, RankFiles> ranks;
+  std::vector<fs::path> places{dir};
+  for (const auto& entry : fs::directory_iterator(dir))
+    if (entry.is_directory() && std::regex_match(entry.path().filename().string(), subdir)) places.push_back(entry.path());
+  for (const fs::path& place : places) {
+    for (const auto& entry : fs::directory_iterator(place)) {
+      std::smatch m;
+      const std::string file = entry.path().filename().string();
+      if (!entry.is_regular_file() || !std::regex_match(file, m, name)) continue;
+      RankFiles& rank = ranks[std::stoi(m[1].str())];
+      if (m[2].matched)
+        rank.batches[std::stoll(m[2].str())] = entry.path();
+      else
+        rank.epoch = entry.path();
+    }
+  }
+  return ranks;
+}
+
+// At most the first ten of `values`, and how many of `total` are not shown.
+std::string first_few(const std::vector<std::int64_t>& values, std::int64_t total) {
+  const std::size_t shown = std::min<std::size_t>(values.size(), 10);
+  std::string out = fmt::format("{}", fmt::join(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(shown), ", "));
+  if (total > static_cast<std::int64_t>(shown)) out += fmt::format(" (and {} more)", total - static_cast<std::int64_t>(shown));
+  return out;
+}
+
+// A prediction file: its predictions (the dict without batch_idx and batch_indices) and batch_indices.
+struct PredictionFile {
+  c10::IValue predictions;
+  at::Tensor indices;
+};
+
+PredictionFile read_prediction_file(const fs::path& file) {
+  const c10::IValue loaded = load_pickled(file);
+  if (!loaded.isGenericDict() || !loaded.toGenericDict().contains("batch_indices"))
+    throw DataError(fmt::format("{}: error: not a prediction file (a dict with batch_indices)", file.string()));
+  c10::impl::GenericDict dict = loaded.toGenericDict().copy();
+  const c10::IValue& batch_indices = dict.at("batch_indices");
+  if (!batch_indices.isTensor() || !at::isIntegralType(batch_indices.toTensor().scalar_type(), /*includeBool=*/false))
+    throw DataError(fmt::format("{}: error: batch_indices is not a tensor of integers", file.string()));
+  const at::Tensor indices = batch_indices.toTensor().to(at::kLong).reshape({-1});
+  dict.erase("batch_indices");
+  dict.erase("batch_idx");
+  return {dict, indices};
+}
+
+CollectSummary collect(const fs::path& input_dir, const fs::path& output) {
+  // One large tensor after another is read, built and freed. glibc would keep
+  // the freed ones in its heap (its mmap threshold grows with every large
+  // free), and memory would grow with the number of keys; above 1 MiB, every
+  // allocation is its own mapping, returned to the system when freed.
+  ::mallopt(M_MMAP_THRESHOLD, 1 << 20);
+  if (!fs::is_directory(input_dir)) throw DataError(fmt::format("{}: error: not a directory of prediction files", input_dir.string()));
+  const std::map<int, RankFiles> ranks = find_prediction_files(input_dir);
+  std::vector<fs::path> files;
+  for (const auto& [rank, found] : ranks) {
+    if (found.epoch) {
+      files.push_back(*found.epoch);
+    } else {
+      for (const auto& [batch, path] : found.batches) files.push_back(path);
+    }
+  }
+  if (files.empty())
+    throw DataError(fmt::format("{}: error: no prediction files (predictions__rank_R.pt or predictions__rank_R__batch_B.pt)",
+                                input_dir.string()));
+
+  // First pass, one file at a time: the indices, and each file's structure as meta tensors.
+  std::vector<c10::IValue> skeletons;
+  std::vector<at::Tensor> indices;
+  std::map<std::int64_t, fs::path> first_seen;
+  std::vector<std::int64_t> duplicates;
+  std::string duplicate_files;
+  for (const fs::path& file : files) {
+    const auto [predictions, file_indices] = read_prediction_file(file);
+    for (std::int64_t i = 0; i < file_indices.numel(); ++i) {
+      const std::int64_t index = file_indices[i].item<std::int64_t>();
+      const auto [it, inserted] = first_seen.emplace(index, file);
+      if (!inserted) {
+        if (duplicates.empty())
+          duplicate_files = fmt::format(" (e.g. {} in {} and {})", index, it->second.filename().string(), file.filename().string());
+        duplicates.push_back(index);
+      }
+    }
+    indices.push_back(file_indices);
+    skeletons.push_back(map_tensors(predictions, [](const at::Tensor& t) {
+      return at::empty(t.sizes(), at::TensorOptions().dtype(t.scalar_type()).device(at::kMeta));
+    }));
+  }
+  // The gaps between the indices seen, counted rather than walked one by one:
+  // a corrupt file may hold an index of 10^12.
+  std::vector<std::int64_t> missing;
+  std::int64_t missing_count = 0;
+  std::int64_t next = 0;
+  for (const auto& [index, file] : first_seen) {
+    if (index < 0) continue;
+    for (std::int64_t i = next; i < index && missing.size() < 10; ++i) missing.push_back(i);
+    missing_count += index - next;
+    next = index + 1;
+  }
+  if (missing_count > 0 || !duplicates.empty() || (!first_seen.empty() && first_seen.begin()->first < 0)) {
+    std::string problem;
+    if (missing_count > 0)
+      problem += fmt::format("\n  missing dataset indices: {}; a rank's files may be missing or incomplete",
+                             first_few(missing, missing_count));
+    if (!first_seen.empty() && first_seen.begin()->first < 0)
+      problem += fmt::format("\n  negative dataset index: {}", first_seen.begin()->first);
+    if (!duplicates.empty())
+      problem += fmt::format("\n  dataset indices found more than once: {}{}",
+                             first_few(duplicates, static_cast<std::int64_t>(duplicates.size())), duplicate_files);
+    throw DataError(fmt::format("{}: error: the {} files from {} rank(s) do not cover every sample exactly once{}",
+                                input_dir.string(), files.size(), ranks.size(), problem));
+  }
+
+  // Where each meta tensor came from: its file and its place in that file's traversal.
+  std::map<const c10::TensorImpl*, std::pair<std::size_t, std::size_t>> source_of;
+  for (std::size_t f = 0; f < skeletons.size(); ++f) {
+    std::size_t position = 0;
+    for_each_tensor(skeletons[f], [&](const at::Tensor& t) { source_of[t.unsafeGetTensorImpl()] = {f, position++}; });
+  }
+  const at::Tensor all_indices = at::cat(indices);
+  const at::Tensor order = all_indices.argsort();
+  const CollationPlan plan = plan_collation(skeletons);
+  std::map<const c10::StorageImpl*, const CollatedTensor*> tensor_of_storage;
+  for (const CollatedTensor& tensor : plan.tensors) {
+    if (tensor.sizes.empty() || tensor.batch_dim != 0 || tensor.sizes[0] != order.numel())
+      throw DataError(fmt::format("{}: error: '{}' has no row per sample (shape [{}]); collect puts rows in dataset order",
+                                  input_dir.string(), tensor.where, fmt::join(tensor.sizes, ", ")));
+    tensor_of_storage[tensor.placeholder.storage().unsafeGetStorageImpl()] = &tensor;
+  }
+  c10::impl::GenericDict out = plan.structure.toGenericDict();
+  out.insert("batch_indices", all_indices.index_select(0, order));
+
+  // Second pass, one output tensor at a time: its pieces from every file,
+  // collated and written in dataset order, so memory holds about one tensor's
+  // output (its pieces, then the collated tensor) and one file.
+  write_torch_file(out, output, {}, [&](TorchArchiveWriter& archive, const std::string& record, const c10::Storage& storage) {
+    const auto found = tensor_of_storage.find(storage.unsafeGetStorageImpl());
+    if (found == tensor_of_storage.end()) {  // batch_indices, already in memory
+      archive.write_record(record, storage.data(), storage.nbytes());
+      return;
+    }
+    const CollatedTensor& tensor = *found->second;
+    at::Tensor collated;
+    {
+      std::vector<c10::IValue> pieces;
+      for (const at::Tensor& source : tensor.sources) {
+        const auto [file, position] = source_of.at(source.unsafeGetTensorImpl());
+        std::size_t seen = 0;
+        for_each_tensor(read_prediction_file(files[file]).predictions, [&](const at::Tensor& t) {
+          if (seen++ == position) pieces.emplace_back(t);
+        });
+      }
+      collated = batch_collator(pieces, {0, tensor.seq_dim.value_or(1), {}, {}}).toTensor();
+    }
+    // Rows in dataset order, a few MiB at a time, so no second copy of the tensor is made.
+    const std::int64_t row_bytes = std::max<std::int64_t>(1, collated.nbytes() / std::max<std::int64_t>(1, collated.size(0)));
+    const std::int64_t chunk = std::max<std::int64_t>(1, (std::int64_t{16} << 20) / row_bytes);
+    archive.begin_record(record, storage.nbytes());
+    for (std::int64_t start = 0; start < order.numel(); start += chunk) {
+      const at::Tensor rows = collated.index_select(0, order.narrow(0, start, std::min(chunk, order.numel() - start))).contiguous();
+      archive.append(rows.data_ptr(), rows.nbytes());
+    }
+    archive.end_record();
+  });
+  return {static_cast<std::int64_t>(first_seen.size()), static_cast<std::int64_t>(files.size()), static_cast<int>(ranks.size())};
+}
+
+}  // namespace
+
+CollectSummary collect_predictions(const fs::path& input_dir, const fs::path& output) {
+  try {
+    return collect(input_dir, output);
+  } catch (const c10::Error& e) {  // files that load but do not fit together in a way LibTorch itself refuses
+    throw DataError(fmt::format("{}: error: the prediction files cannot be merged: {}", input_dir.string(),
+                                e.what_without_backtrace()));
+  }
+}
+
+}  // namespace minitrain

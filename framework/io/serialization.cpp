@@ -1,0 +1,151 @@
+#include "minitrain/io/serialization.hpp"
+
+#include <ATen/ATen.h>
+#include <caffe2/serialize/inline_container.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <torch/csrc/jit/serialization/pickler.h>
+#include <torch/csrc/jit/serialization/unpickler.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <string_view>
+
+#include "minitrain/base/error.hpp"
+#include "minitrain/io/ivalue_tree.hpp"
+#include "minitrain/io/pickle_repair.hpp"
+#include "minitrain/io/torch_archive.hpp"
+
+namespace minitrain {
+
+namespace fs = std::filesystem;
+
+Pickled pickle_value(const c10::IValue& value) {
+  Pickled out;
+  torch::jit::Pickler pickler(
+      [&out](const char* bytes, std::size_t size) { out.program.insert(out.program.end(), bytes, bytes + size); },
+      /*tensor_table=*/nullptr, /*type_renamer=*/nullptr, /*memoized_class_types=*/nullptr,
+      /*get_tensor_id=*/nullptr, /*tag_aggregates=*/false);
+  pickler.protocol();
+  pickler.pushIValue(value);
+  pickler.stop();
+  out.storages = pickler.tensorData();
+  return out;
+}
+
+namespace {
+
+fs::path temporary_path_for(const fs::path& path) {
+  fs::path temporary = path;
+  temporary += fmt::format(".tmp{}", ::getpid());
+  return temporary;
+}
+
+// Renames a finished temporary file over `path`, and fsyncs the directory if asked.
+void commit_file(const fs::path& temporary, const fs::path& path, const SaveOptions& options) {
+  fs::rename(temporary, path);
+  if (!options.fsync) return;
+  // The rename itself is durable only once the directory is flushed too.
+  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || ::fsync(fd) != 0) {
+    const int error = errno;
+    if (fd >= 0) ::close(fd);
+    throw Error(fmt::format("cannot fsync directory {}: {}", dir.string(), std::strerror(error)));
+  }
+  ::close(fd);
+}
+
+}  // namespace
+
+void write_torch_file(const c10::IValue& value, const fs::path& path, const SaveOptions& options,
+                      const StorageWriter& write_storage) {
+  const fs::path temporary = temporary_path_for(path);
+  try {
+    const Pickled pickled = pickle_value(value);
+    TorchArchiveWriter archive(temporary, {.fsync = options.fsync, .name_in_errors = path});
+    archive.write_record("data.pkl", pickled.program.data(), pickled.program.size());
+    for (std::size_t i = 0; i < pickled.storages.size(); ++i)
+      write_storage(archive, fmt::format("data/{}", i), pickled.storages[i].storage());
+    archive.write_record("version", "3\n", 2);
+    archive.write_record("byteorder", "little", 6);
+    archive.finish();
+    commit_file(temporary, path, options);
+  } catch (const c10::Error& e) {
+    std::error_code ignored;
+    fs::remove(temporary, ignored);
+    throw Error(fmt::format("cannot serialize {}: {}", path.string(), e.what_without_backtrace()));
+  } catch (...) {
+    std::error_code ignored;
+    fs::remove(temporary, ignored);
+    throw;
+  }
+}
+
+std::vector<std::uint64_t> save_pickled(const c10::IValue& value, const fs::path& path, const SaveOptions& options) {
+  std::map<const c10::StorageImpl*, std::uint64_t> storage_offsets;
+  write_torch_file(value, path, options, [&](TorchArchiveWriter& archive, const std::string& record, const c10::Storage& storage) {
+    storage_offsets[storage.unsafeGetStorageImpl()] = archive.write_record(record, storage.data(), storage.nbytes());
+  });
+  std::vector<std::uint64_t> tensor_offsets;
+  for_each_tensor(value, [&](const at::Tensor& t) {
+    tensor_offsets.push_back(storage_offsets.at(t.storage().unsafeGetStorageImpl()) +
+                             static_cast<std::uint64_t>(t.storage_offset()) * t.element_size());
+  });
+  return tensor_offsets;
+}
+
+c10::IValue load_pickled(const fs::path& path) {
+  if (!fs::is_regular_file(path)) throw DataError(fmt::format("{}: error: no such file", path.string()));
+  auto unreadable = [&](std::string_view why) {
+    return DataError(fmt::format("{}: error: not a readable torch.save file: {}", path.string(), why));
+  };
+  try {
+    // What torch::jit::readArchiveAndTensors does, with the pickle program
+    // checked and repaired first so that Python's one-item dicts and lists load.
+    caffe2::serialize::PyTorchStreamReader reader(path.string());
+    const auto [pickle, pickle_size] = reader.getRecord("data.pkl");
+    const std::span original(static_cast<const char*>(pickle.get()), static_cast<std::size_t>(pickle_size));
+    if (!pickles_ordered_dict(original)) {
+      const std::vector<char> program = repair_pickle(original);
+      std::size_t consumed = 0;
+      auto read_program = [&](char* buffer, std::size_t length) -> std::size_t {
+        length = std::min(length, program.size() - consumed);
+        std::memcpy(buffer, program.data() + consumed, length);
+        consumed += length;
+        return length;
+      };
+      auto read_record = [&](const std::string& name) { return std::get<0>(reader.getRecord("data/" + name)); };
+      torch::jit::Unpickler unpickler(read_program, nullptr, nullptr, read_record, at::Device(at::kCPU));
+      unpickler.set_version(reader.version());
+      return unpickler.parse_ivalue();
+    }
+  } catch (const c10::Error& e) {
+    throw unreadable(e.what_without_backtrace());
+  } catch (const std::exception& e) {  // repair_pickle's DataError, and the unpickler's standard exceptions
+    throw unreadable(e.what());
+  }
+  throw DataError(fmt::format("{}: error: this file holds a collections.OrderedDict (a Python state_dict()), which "
+                              "LibTorch 1.13 cannot read\n  fix: save a plain dict in Python: "
+                              "torch.save(dict(model.state_dict()), path)",
+                              path.string()));
+}
+
+at::Tensor compact_cpu(const at::Tensor& tensor) {
+  if (!tensor.defined()) return tensor;
+  at::Tensor t = tensor.detach();
+  if (!t.device().is_cpu()) t = t.to(at::kCPU);
+  const auto bytes = static_cast<std::size_t>(t.numel()) * t.element_size();
+  if (!t.is_contiguous() || t.storage_offset() != 0 || t.storage().nbytes() != bytes)
+    t = t.clone(at::MemoryFormat::Contiguous);
+  return t;
+}
+
+c10::IValue compact_cpu(const c10::IValue& value) {
+  return map_tensors(value, [](const at::Tensor& t) { return compact_cpu(t); });
+}
+
+}  // namespace minitrain

@@ -1,0 +1,216 @@
+#include "epoch_assembly.hpp"
+
+#include <ATen/ATen.h>
+#include <caffe2/serialize/inline_container.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <numeric>
+#include <unordered_map>
+
+#include "minitrain/base/error.hpp"
+#include "minitrain/io/ivalue_tree.hpp"
+#include "minitrain/io/torch_archive.hpp"
+
+namespace minitrain {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+at::Tensor meta_like(const at::Tensor& t) { return at::empty(t.sizes(), t.options().device(at::kMeta)); }
+
+// Byte ranges of batch files, read with pread through a few cached descriptors.
+class BatchFileReader {
+ public:
+  ~BatchFileReader() { close_all(); }
+  void read(const fs::path& file, std::uint64_t offset, std::size_t size, char* out) {
+    const int fd = descriptor(file);
+    while (size > 0) {
+      const ssize_t n = ::pread(fd, out, size, static_cast<off_t>(offset));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0)
+        throw DataError(fmt::format("{}: error: cannot read batch data at byte {} ({})", file.string(), offset,
+                                    n == 0 ? "the file is shorter than it was when written" : std::strerror(errno)));
+      out += n;
+      offset += static_cast<std::uint64_t>(n);
+      size -= static_cast<std::size_t>(n);
+    }
+  }
+
+ private:
+  int descriptor(const fs::path& file) {
+    const auto it = open_.find(file.string());
+    if (it != open_.end()) return it->second;
+    if (open_.size() >= kMaxOpen) close_all();
+    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw DataError(fmt::format("{}: error: cannot open batch file: {}", file.string(), std::strerror(errno)));
+    open_.emplace(file.string(), fd);
+    return fd;
+  }
+  void close_all() {
+    for (const auto& [name, fd] : open_) ::close(fd);
+    open_.clear();
+  }
+  static constexpr std::size_t kMaxOpen = 128;
+  std::unordered_map<std::string, int> open_;
+};
+
+struct Location {
+  const fs::path* file;
+  std::uint64_t offset;
+};
+
+std::int64_t product(const std::vector<std::int64_t>& sizes, std::size_t from) {
+  return std::accumulate(sizes.begin() + static_cast<std::ptrdiff_t>(from), sizes.end(), std::int64_t{1}, std::multiplies<>());
+}
+
+// Writes one collated tensor's bytes, in row-major order, from its sources.
+class TensorStreamer {
+ public:
+  TensorStreamer(TorchArchiveWriter& out, BatchFileReader& reader, const CollatedTensor& tensor,
+                 const std::unordered_map<const c10::TensorImpl*, Location>& locations)
+      : out_(out), reader_(reader), tensor_(tensor), element_size_(c10::elementSize(tensor.dtype)) {
+    for (const at::Tensor& source : tensor.sources) {
+      Source s;
+      s.location = locations.at(source.unsafeGetTensorImpl());
+      s.sizes = source.dim() == 0 ? std::vector<std::int64_t>{1} : source.sizes().vec();
+      s.strides.assign(s.sizes.size(), 1);
+      for (std::size_t d = s.sizes.size(); d-- > 1;) s.strides[d - 1] = s.strides[d] * s.sizes[d];
+      sources_.push_back(std::move(s));
+    }
+  }
+
+  void stream() {
+    const auto batch_dim = static_cast<std::size_t>(tensor_.batch_dim);
+    // The result is the batches' padded tensors side by side along the batch
+    // dim: for every index over the dims before it, each batch's block in turn.
+    std::vector<std::int64_t> prefix(batch_dim, 0);
+    const std::int64_t prefixes = product(std::vector<std::int64_t>(tensor_.sizes.begin(), tensor_.sizes.begin() + static_cast<std::ptrdiff_t>(batch_dim)), 0);
+    for (std::int64_t p = 0; p < prefixes; ++p) {
+      for (const Source& source : sources_) {
+        const auto seq = tensor_.seq_dim;
+        if (seq && static_cast<std::size_t>(*seq) < batch_dim && prefix[static_cast<std::size_t>(*seq)] >= source.sizes[static_cast<std::size_t>(*seq)]) {
+          out_.append_zeros(block_elements(source, batch_dim) * element_size_);
+          continue;
+        }
+        std::int64_t base = 0;
+        for (std::size_t d = 0; d < batch_dim; ++d) base += prefix[d] * source.strides[d];
+        emit(source, batch_dim, base);
+      }
+      for (std::size_t d = batch_dim; d-- > 0;) {  // next prefix, last dim fastest
+        if (++prefix[d] < tensor_.sizes[d]) break;
+        prefix[d] = 0;
+      }
+    }
+  }
+
+ private:
+  struct Source {
+    Location location;
+    std::vector<std::int64_t> sizes;
+    std::vector<std::int64_t> strides;
+  };
+
+  // Elements of a padded source from dim `from` on.
+  std::uint64_t block_elements(const Source& source, std::size_t from) const {
+    std::vector<std::int64_t> padded = source.sizes;
+    if (tensor_.seq_dim) padded[static_cast<std::size_t>(*tensor_.seq_dim)] = tensor_.sizes[static_cast<std::size_t>(*tensor_.seq_dim)];
+    return static_cast<std::uint64_t>(product(padded, from));
+  }
+
+  void emit(const Source& source, std::size_t dim, std::int64_t base) {
+    const auto seq = tensor_.seq_dim;
+    const bool no_padding_below = !seq || static_cast<std::size_t>(*seq) < dim ||
+                                  source.sizes[static_cast<std::size_t>(*seq)] == tensor_.sizes[static_cast<std::size_t>(*seq)];
+    if (no_padding_below) {
+      copy(source, base, static_cast<std::uint64_t>(product(source.sizes, dim)));
+      return;
+    }
+    if (dim == static_cast<std::size_t>(*seq)) {
+      const std::int64_t inner = product(source.sizes, dim + 1);
+      copy(source, base, static_cast<std::uint64_t>(source.sizes[dim] * inner));
+      out_.append_zeros(static_cast<std::uint64_t>((tensor_.sizes[dim] - source.sizes[dim]) * inner) * element_size_);
+      return;
+    }
+    for (std::int64_t i = 0; i < source.sizes[dim]; ++i) emit(source, dim + 1, base + i * source.strides[dim]);
+  }
+
+  void copy(const Source& source, std::int64_t first_element, std::uint64_t elements) {
+    std::uint64_t offset = source.location.offset + static_cast<std::uint64_t>(first_element) * element_size_;
+    std::uint64_t remaining = elements * element_size_;
+    while (remaining > 0) {
+      const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining, buffer_.size()));
+      reader_.read(*source.location.file, offset, n, buffer_.data());
+      out_.append(buffer_.data(), n);
+      offset += n;
+      remaining -= n;
+    }
+  }
+
+  TorchArchiveWriter& out_;
+  BatchFileReader& reader_;
+  const CollatedTensor& tensor_;
+  const std::size_t element_size_;
+  std::vector<Source> sources_;
+  std::vector<char> buffer_ = std::vector<char>(8 << 20);
+};
+
+}  // namespace
+
+WrittenBatch describe_written(const c10::IValue& value, fs::path file, std::vector<std::uint64_t> tensor_offsets) {
+  return {std::move(file), map_tensors(value, meta_like), std::move(tensor_offsets)};
+}
+
+WrittenBatch read_written_batch(const fs::path& file, c10::IValue* loaded) {
+  const c10::IValue value = load_pickled(file);
+  std::vector<const c10::StorageImpl*> storages;  // in record order, as the Pickler met them
+  for_each_tensor(value, [&](const at::Tensor& t) {
+    const c10::StorageImpl* storage = t.storage().unsafeGetStorageImpl();
+    if (std::find(storages.begin(), storages.end(), storage) == storages.end()) storages.push_back(storage);
+  });
+  std::vector<std::uint64_t> tensor_offsets;
+  try {
+    caffe2::serialize::PyTorchStreamReader reader(file.string());
+    for_each_tensor(value, [&](const at::Tensor& t) {
+      const auto index = std::find(storages.begin(), storages.end(), t.storage().unsafeGetStorageImpl()) - storages.begin();
+      const std::string record = fmt::format("data/{}", index);
+      if (!reader.hasRecord(record)) throw DataError(fmt::format("{}: error: no record {} for a tensor", file.string(), record));
+      tensor_offsets.push_back(reader.getRecordOffset(record) + static_cast<std::uint64_t>(t.storage_offset()) * t.element_size());
+    });
+  } catch (const c10::Error& e) {
+    throw DataError(fmt::format("{}: error: not a readable torch.save file: {}", file.string(), e.what_without_backtrace()));
+  }
+  if (loaded) *loaded = value;
+  return describe_written(value, file, std::move(tensor_offsets));
+}
+
+void assemble_epoch_file(const std::vector<WrittenBatch>& batches, const CollateOptions& options, const fs::path& path,
+                         const SaveOptions& save_options) {
+  std::vector<c10::IValue> skeletons;
+  std::unordered_map<const c10::TensorImpl*, Location> locations;
+  for (const WrittenBatch& batch : batches) {
+    skeletons.push_back(batch.skeleton);
+    std::size_t i = 0;
+    for_each_tensor(batch.skeleton, [&](const at::Tensor& t) {
+      locations[t.unsafeGetTensorImpl()] = Location{&batch.file, batch.tensor_offsets.at(i++)};
+    });
+  }
+  const CollationPlan plan = plan_collation(skeletons, options);
+  std::map<const c10::StorageImpl*, const CollatedTensor*> tensor_of_storage;
+  for (const CollatedTensor& tensor : plan.tensors) tensor_of_storage[tensor.placeholder.storage().unsafeGetStorageImpl()] = &tensor;
+
+  BatchFileReader reader;
+  write_torch_file(plan.structure, path, save_options,
+                   [&](TorchArchiveWriter& archive, const std::string& record, const c10::Storage& storage) {
+                     archive.begin_record(record, storage.nbytes());
+                     TensorStreamer(archive, reader, *tensor_of_storage.at(storage.unsafeGetStorageImpl()), locations).stream();
+                     archive.end_record();
+                   });
+}
+
+}  // namespace minitrain

@@ -1,0 +1,277 @@
+// The PredictionWriter as the CLI uses it: loaded from its .so, checked
+// against its parameter table, driven by the Trainer's events.
+#include <ATen/ATen.h>
+#include <torch/nn/module.h>
+#include <torch/optim/optimizer.h>
+
+#include "minitrain/io/collate.hpp"
+#include "minitrain/io/serialization.hpp"
+#include "index_dataset.hpp"
+#include "minitrain/core/trainer.hpp"
+#include "plugin_factory.hpp"
+#include "test_support.hpp"
+
+#include "doctest_torch.hpp"
+
+using namespace minitrain;
+using minitrain::testing::TempDir;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::shared_ptr<Callback> make_writer(const std::string& init_args_yaml) {
+  return minitrain::testing::make_plugin_callback(MINITRAIN_PLUGIN_DIR, "prediction_writer", init_args_yaml);
+}
+
+// A writer listening to `events`.
+std::shared_ptr<Callback> writer_on(Events& events, const std::string& init_args_yaml) {
+  auto writer = make_writer(init_args_yaml);
+  writer->connect(events);
+  return writer;
+}
+
+c10::impl::GenericDict prediction(std::int64_t rows, std::int64_t length, float value) {
+  c10::impl::GenericDict d(c10::StringType::get(), c10::AnyType::get());
+  d.insert("embeddings", at::full({rows, 4}, value));
+  d.insert("token_logits", at::full({rows, length, 3}, value));
+  return d;
+}
+
+// Runs a predict epoch over batches of the given (rows, length), emitting the events the Trainer emits.
+void run_predict(Events& events, const std::vector<std::pair<std::int64_t, std::int64_t>>& shapes, int rank = 0) {
+  events.setup(Setup{Stage::predict, rank, 1});
+  events.predict_start(PredictStart{});
+  events.predict_epoch_start(PredictEpochStart{0});
+  std::int64_t next_index = 0;
+  for (std::size_t b = 0; b < shapes.size(); ++b) {
+    Batch batch;
+    for (std::int64_t r = 0; r < shapes[b].first; ++r) batch.indices.push_back(next_index++);
+    const c10::IValue out = prediction(shapes[b].first, shapes[b].second, static_cast<float>(b + 1));
+    events.predict_batch_end(PredictBatchEnd{static_cast<std::int64_t>(b), 0, batch.indices, batch, out});
+  }
+  events.predict_epoch_end(PredictEpochEnd{0, static_cast<std::int64_t>(shapes.size())});
+  events.predict_end(PredictEnd{static_cast<std::int64_t>(shapes.size())});
+  events.teardown(Teardown{Stage::predict});
+}
+
+at::Tensor field(const fs::path& file, const std::string& key) {
+  return load_pickled(file).toGenericDict().at(key).toTensor();
+}
+
+}  // namespace
+
+TEST_CASE("batch interval: one BioNeMo-named file per batch with batch_idx and batch_indices") {
+  TempDir dir;
+  const fs::path out = dir / "preds";
+  Events events;
+  auto writer = writer_on(events, "{output_dir: " + out.string() + "}");
+  CHECK(events.predict_epoch_end.num_slots() == 0);  // a batch writer never hears epoch ends
+  run_predict(events, {{2, 5}, {3, 7}}, /*rank=*/1);
+  CHECK(fs::exists(out / "predictions__rank_1__batch_0.pt"));
+  const fs::path second = out / "predictions__rank_1__batch_1.pt";
+  REQUIRE(fs::exists(second));
+  CHECK_FALSE(fs::exists(out / "predictions__rank_1.pt"));
+  const auto dict = load_pickled(second).toGenericDict();
+  CHECK(dict.size() == 4);
+  CHECK(dict.at("token_logits").toTensor().sizes() == at::IntArrayRef({3, 7, 3}));
+  CHECK(at::equal(dict.at("batch_idx").toTensor(), at::tensor({1}, at::kLong)));
+  CHECK(at::equal(dict.at("batch_indices").toTensor(), at::tensor({2, 3, 4}, at::kLong)));
+}
+
+TEST_CASE("epoch interval: one collated file, padded, equal to the batch files") {
+  TempDir dir;
+  Events events;
+  auto writer = writer_on(events, "{output_dir: " + (dir / "p").string() + ", write_interval: batch_and_epoch}");
+  run_predict(events, {{2, 5}, {3, 7}, {1, 6}});
+  const fs::path epoch = dir / "p" / "predictions__rank_0.pt";
+  REQUIRE(fs::exists(epoch));
+  const at::Tensor logits = field(epoch, "token_logits");
+  CHECK(logits.sizes() == at::IntArrayRef({6, 7, 3}));
+  CHECK(at::equal(field(epoch, "batch_indices"), at::arange(6, at::kLong)));
+  CHECK(at::equal(field(epoch, "batch_idx"), at::tensor({0, 1, 2}, at::kLong)));
+  // Rows of batch 0 hold its values for 5 positions, zeros after.
+  const at::Tensor batch0 = field(dir / "p" / "predictions__rank_0__batch_0.pt", "token_logits");
+  CHECK(at::equal(logits.slice(0, 0, 2).slice(1, 0, 5), batch0));
+  CHECK(logits.slice(0, 0, 2).slice(1, 5, 7).eq(0).all().item<bool>());
+  CHECK(at::equal(field(epoch, "embeddings").slice(0, 5, 6), field(dir / "p" / "predictions__rank_0__batch_2.pt", "embeddings")));
+}
+
+TEST_CASE("per-key dims from init_args reach the collator") {
+  TempDir dir;
+  Events events;
+  auto writer = writer_on(events, "{output_dir: " + (dir / "p").string() +
+                            ", write_interval: epoch, batch_dim_key_defaults: {token_logits: 1}, seq_dim_key_defaults: {token_logits: 0}}");
+  run_predict(events, {{2, 2}, {2, 2}});  // [2, 2, 3] twice: batch along dim 1
+  CHECK(field(dir / "p" / "predictions__rank_0.pt", "token_logits").sizes() == at::IntArrayRef({2, 4, 3}));
+}
+
+TEST_CASE("existing predictions are refused without overwrite and replaced with it") {
+  TempDir dir;
+  const fs::path out = dir / "p";
+  {
+    Events events;
+    auto writer = writer_on(events, "{output_dir: " + out.string() + "}");
+    run_predict(events, {{1, 2}, {1, 2}, {1, 2}});
+  }
+  CHECK_THROWS_WITH(make_writer("{output_dir: " + out.string() + "}"),
+                    doctest::Contains("already holds 3 prediction file(s), e.g. predictions__rank_0__batch_0.pt"));
+  Events events;
+  auto writer = writer_on(events, "{output_dir: " + out.string() + ", overwrite: true}");
+  run_predict(events, {{1, 2}});
+  // No file from the earlier, longer run is left to mix with this one.
+  CHECK(std::distance(fs::directory_iterator(out), fs::directory_iterator()) == 1);
+}
+
+TEST_CASE("an output_dir that cannot be a directory is refused before anything is written") {
+  TempDir dir;
+  minitrain::testing::write_file(dir / "file", "x");
+  CHECK_THROWS_WITH(make_writer("{output_dir: " + (dir / "file").string() + "}"), doctest::Contains("exists and is not a directory"));
+  CHECK_THROWS_WITH(make_writer("{output_dir: " + (dir / "file" / "sub").string() + "}"), doctest::Contains("cannot be written"));
+}
+
+TEST_CASE("a non-dict prediction is stored under 'prediction'; reserved keys are refused") {
+  TempDir dir;
+  Events events;
+  auto writer = writer_on(events, "{output_dir: " + (dir / "p").string() + "}");
+  events.setup(Setup{Stage::predict, 0, 1});
+  Batch batch{{7}, {}};
+  events.predict_batch_end(PredictBatchEnd{0, 0, batch.indices, batch, at::ones({1, 2})});
+  events.predict_end(PredictEnd{1});  // waits for the write
+  CHECK(at::equal(field(dir / "p" / "predictions__rank_0__batch_0.pt", "prediction"), at::ones({1, 2})));
+  c10::impl::GenericDict clash(c10::StringType::get(), c10::AnyType::get());
+  clash.insert("batch_idx", at::ones({1}));
+  CHECK_THROWS_WITH(events.predict_batch_end(PredictBatchEnd{1, 0, batch.indices, batch, clash}),
+                    doctest::Contains("reserves"));
+}
+
+TEST_CASE("a writer in a fit job writes nothing") {
+  TempDir dir;
+  Events events;
+  auto writer = writer_on(events, "{output_dir: " + (dir / "p").string() + "}");
+  events.setup(Setup{Stage::fit, 0, 1});
+  CHECK_FALSE(fs::exists(dir / "p"));
+}
+
+TEST_CASE("epoch interval alone: spilled batches are removed, the file equals in-memory collation") {
+  TempDir dir;
+  Events events;
+  auto writer = writer_on(events, "{output_dir: " + (dir / "p").string() + ", write_interval: epoch}");
+  run_predict(events, {{2, 5}, {3, 7}, {1, 6}});
+  CHECK(std::distance(fs::directory_iterator(dir / "p"), fs::directory_iterator()) == 1);  // no spill left behind
+  const auto dict = load_pickled(dir / "p" / "predictions__rank_0.pt").toGenericDict();
+  std::vector<c10::IValue> in_memory;
+  for (const auto& [rows, length, value] : std::vector<std::tuple<int, int, float>>{{2, 5, 1.f}, {3, 7, 2.f}, {1, 6, 3.f}})
+    in_memory.push_back(prediction(rows, length, value));
+  const c10::IValue expected = batch_collator(in_memory);
+  CHECK(at::equal(dict.at("token_logits").toTensor(), expected.toGenericDict().at("token_logits").toTensor()));
+  CHECK(at::equal(dict.at("embeddings").toTensor(), expected.toGenericDict().at("embeddings").toTensor()));
+}
+
+TEST_CASE("a write that fails on the writer thread is raised in the loop, not swallowed") {
+  TempDir dir;
+  Events events;
+  auto writer = writer_on(events, "{output_dir: " + (dir / "p").string() + "}");
+  events.setup(Setup{Stage::predict, 0, 1});
+  // A directory where batch 0's file must go: its rename fails.
+  fs::create_directories(dir / "p" / "predictions__rank_0__batch_0.pt" / "blocker");
+  Batch batch{{0}, {}};
+  events.predict_batch_end(PredictBatchEnd{0, 0, batch.indices, batch, prediction(1, 2, 1.f)});
+  CHECK_THROWS_WITH(events.predict_end(PredictEnd{1}), doctest::Contains("predictions__rank_0__batch_0.pt"));
+}
+
+TEST_CASE("resume keeps complete files, drops temporaries, writes the rest; the result equals one run") {
+  TempDir dir;
+  const fs::path out = dir / "p";
+  const std::vector<std::pair<std::int64_t, std::int64_t>> shapes{{2, 5}, {3, 7}, {1, 6}, {2, 2}};
+  {
+    Events events;
+    auto writer = writer_on(events, "{output_dir: " + out.string() + ", write_interval: batch_and_epoch}");
+    run_predict(events, {shapes[0], shapes[1]});  // an interrupted run: two batches, and its epoch file removed
+  }
+  fs::remove(out / "predictions__rank_0.pt");
+  minitrain::testing::write_file(out / "predictions__rank_0__batch_2.pt.tmp4242", "truncated");
+  const auto kept_time = fs::last_write_time(out / "predictions__rank_0__batch_0.pt");
+  {
+    Events events;
+    auto writer = writer_on(events, "{output_dir: " + out.string() + ", write_interval: batch_and_epoch, resume: true}");
+    run_predict(events, shapes);
+  }
+  CHECK(fs::last_write_time(out / "predictions__rank_0__batch_0.pt") == kept_time);
+  CHECK_FALSE(fs::exists(out / "predictions__rank_0__batch_2.pt.tmp4242"));
+  TempDir fresh_dir;
+  {
+    Events events;
+    auto writer = writer_on(events, "{output_dir: " + (fresh_dir / "p").string() + ", write_interval: batch_and_epoch}");
+    run_predict(events, shapes);
+  }
+  for (const std::string name : {"predictions__rank_0.pt", "predictions__rank_0__batch_3.pt"}) {
+    for (const std::string key : {"token_logits", "embeddings", "batch_indices", "batch_idx"})
+      CHECK(at::equal(field(out / name, key), field(fresh_dir / "p" / name, key)));
+  }
+  SUBCASE("files of another job are refused") {
+    Events events;
+    auto writer = writer_on(events, "{output_dir: " + out.string() + ", resume: true}");
+    events.setup(Setup{Stage::predict, 0, 1});
+    Batch other{{40, 41}, {}};
+    events.predict_batch_end(PredictBatchEnd{0, 0, other.indices, other, prediction(2, 5, 1.f)});
+    CHECK_THROWS_WITH(events.predict_end(PredictEnd{1}), doctest::Contains("holds other samples than this job's batch"));
+  }
+  CHECK_THROWS_WITH(make_writer("{output_dir: " + out.string() + ", resume: true, overwrite: true}"),
+                    doctest::Contains("overwrite and resume cannot both be true"));
+}
+
+TEST_CASE("files_per_subdir, keys and dtype") {
+  TempDir dir;
+  Events events;
+  auto writer = writer_on(events, "{output_dir: " + (dir / "p").string() +
+                            ", files_per_subdir: 2, keys: [token_logits], dtype: bfloat16, write_interval: batch_and_epoch}");
+  run_predict(events, {{1, 2}, {1, 2}, {1, 3}});
+  const fs::path last = dir / "p" / "subdir_1" / "predictions__rank_0__batch_2.pt";
+  REQUIRE(fs::exists(dir / "p" / "subdir_0" / "predictions__rank_0__batch_1.pt"));
+  REQUIRE(fs::exists(last));
+  const auto dict = load_pickled(last).toGenericDict();
+  CHECK(dict.size() == 3);  // token_logits, batch_idx, batch_indices
+  CHECK((dict.at("token_logits").toTensor().scalar_type() == at::kBFloat16));
+  CHECK((dict.at("batch_indices").toTensor().scalar_type() == at::kLong));  // only floating point is cast
+  const auto epoch = load_pickled(dir / "p" / "predictions__rank_0.pt").toGenericDict();
+  CHECK(epoch.at("token_logits").toTensor().sizes() == at::IntArrayRef({3, 3, 3}));
+  CHECK((epoch.at("token_logits").toTensor().scalar_type() == at::kBFloat16));
+
+  Events more;
+  auto picky = writer_on(more, "{output_dir: " + (dir / "q").string() + ", keys: [logits]}");
+  more.setup(Setup{Stage::predict, 0, 1});
+  Batch batch{{0}, {}};
+  CHECK_THROWS_WITH(more.predict_batch_end(PredictBatchEnd{0, 0, batch.indices, batch, prediction(1, 2, 1.f)}),
+                    doctest::Contains("keys names 'logits', but predict_step returned only: embeddings, token_logits"));
+}
+
+namespace {
+// Returns a small prediction dict for every batch.
+class ConstantModule : public Module {
+ public:
+  torch::nn::Module& network() override { return network_; }
+  at::Tensor training_step(const Batch&, std::int64_t) override { return at::zeros({}); }
+  c10::IValue predict_step(const Batch& batch, std::int64_t) override { return prediction(batch.size(), 3, 1.f); }
+  std::unique_ptr<torch::optim::Optimizer> configure_optimizers() override { return nullptr; }
+
+ private:
+  torch::nn::Module network_;
+};
+}  // namespace
+
+TEST_CASE("under the Trainer, a failed background write fires the exception event and stops predict") {
+  TempDir dir;
+  // What resume finds under batch 1's name cannot be read: the check fails on the writer thread.
+  fs::create_directories(dir / "p" / "predictions__rank_0__batch_1.pt");
+  Events events;
+  auto writer = writer_on(events, "{output_dir: " + (dir / "p").string() + ", resume: true}");
+  std::vector<std::string> failures;
+  boost::signals2::scoped_connection spy = events.exception.connect([&](const ExceptionEvent& e) { failures.push_back(e.message); });
+  DataLoader loader(std::make_shared<minitrain::testing::IndexDataset>(8), {2, false, false, 0});
+  ConstantModule module;
+  Trainer trainer({}, events);
+  CHECK_THROWS_WITH(trainer.predict(module, loader), doctest::Contains("predictions__rank_0__batch_1.pt"));
+  REQUIRE(failures.size() == 1);
+  CHECK(failures[0].find("predictions__rank_0__batch_1.pt") != std::string::npos);
+  CHECK(fs::exists(dir / "p" / "predictions__rank_0__batch_0.pt"));  // finished work is kept
+}
