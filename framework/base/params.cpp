@@ -1,6 +1,9 @@
+// ParamType names, range checks and the typed accessors of PluginArgs.
 #include "minitrain/base/params.hpp"
 
 #include <fmt/format.h>
+
+#include <limits>
 
 #include "minitrain/base/error.hpp"
 
@@ -18,6 +21,26 @@ const char* to_string(ParamType type) {
     case ParamType::StringList: return "list<string>";
   }
   return "?";
+}
+
+namespace {
+bool has_min(const ParamRange& range) { return range.min > -std::numeric_limits<double>::infinity(); }
+bool has_max(const ParamRange& range) { return range.max < std::numeric_limits<double>::infinity(); }
+}  // namespace
+
+std::string describe(const ParamRange& range) {
+  if (has_min(range) && has_max(range))
+    return fmt::format("in {}{}, {}{}", range.min_open ? '(' : '[', range.min, range.max, range.max_open ? ')' : ']');
+  if (has_min(range)) return fmt::format("{} {}", range.min_open ? "above" : "at least", range.min);
+  if (has_max(range)) return fmt::format("{} {}", range.max_open ? "below" : "at most", range.max);
+  return "";
+}
+
+std::optional<std::string> range_problem(const ParamRange& range, double value, const std::string& shown) {
+  const bool low = range.min_open ? !(value > range.min) : !(value >= range.min);
+  const bool high = range.max_open ? !(value < range.max) : !(value <= range.max);
+  if (!low && !high) return std::nullopt;
+  return fmt::format("must be {}, got {}", describe(range), shown);
 }
 
 void PluginArgs::set(const std::string& name, ParamValue value) { values_[name] = std::move(value); }
@@ -55,6 +78,16 @@ double PluginArgs::number(const std::string& name) const {
 bool PluginArgs::boolean(const std::string& name) const { return get_as<bool>(get(name), name, "bool"); }
 StringIntMap PluginArgs::string_int_map(const std::string& name) const {
   return get_as<StringIntMap>(get(name), name, "map<string,int>");
+}
+
+std::optional<std::int64_t> PluginArgs::optional_integer(const std::string& name) const {
+  if (!has(name)) return std::nullopt;
+  return integer(name);
+}
+
+std::optional<double> PluginArgs::optional_number(const std::string& name) const {
+  if (!has(name)) return std::nullopt;
+  return number(name);
 }
 
 StringList PluginArgs::string_list(const std::string& name) const {

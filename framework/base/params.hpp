@@ -1,10 +1,13 @@
 #pragma once
-// Parameter tables and the validated arguments built from them. Plugins and
-// built-in models describe their init_args with a ParamSpec table; the host
-// checks a job file against it (unknown keys, types, enum values, required
-// keys) and hands the component a PluginArgs of typed values.
+// The parameter schema. Every section of a job — trainer, model, optimizer,
+// lr_scheduler, each dataset, every plugin's init_args — is described by a
+// table of ParamSpec, and one checker (param_check.hpp) checks a job against
+// it: unknown keys, types, enum values, required keys and ranges, each with
+// its file:line:col. The component then reads a PluginArgs of typed values.
 #include <cstdint>
+#include <limits>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <variant>
@@ -25,19 +28,40 @@ enum class ParamType : std::uint32_t {
 
 const char* to_string(ParamType type);
 
+// The values an Int or Float may take: from min to max, either end open
+// (the bound itself not allowed) or absent (infinite).
+struct ParamRange {
+  double min = -std::numeric_limits<double>::infinity();
+  double max = std::numeric_limits<double>::infinity();
+  bool min_open = false;
+  bool max_open = false;
+};
+inline constexpr ParamRange at_least(double min) { return {min}; }
+inline constexpr ParamRange above(double min) { return {min, std::numeric_limits<double>::infinity(), true}; }
+inline constexpr ParamRange in_range(double min, double max, bool min_open = false, bool max_open = false) {
+  return {min, max, min_open, max_open};
+}
+
 struct ParamSpec {
   const char* name;
   ParamType type;
   const char* default_value;  // YAML text ("false", "batch", "{}"); nullptr: required
   const char* doc;
-  const char* choices;  // Enum only: "a|b|c"
+  const char* choices = nullptr;  // Enum only: "a|b|c"
+  ParamRange range = {};          // Int and Float only
 };
+
+// "must be at least 1, got 0" when `value` lies outside `range`; nullopt inside it.
+std::optional<std::string> range_problem(const ParamRange& range, double value, const std::string& shown);
+// "at least 1", "in (0, 1]", "" for no bounds: for help texts.
+std::string describe(const ParamRange& range);
 
 using StringIntMap = std::map<std::string, std::int64_t>;
 using StringList = std::vector<std::string>;
 using ParamValue = std::variant<std::monostate, std::string, std::int64_t, double, bool, StringIntMap, StringList>;
 
-// Arguments that are each well-typed but do not fit (a range, or together).
+// Arguments that are each well-typed and in range but do not fit together
+// (num_heads must divide embed_dim).
 struct ArgProblem {
   std::string key;      // the init_args key to blame
   std::string message;  // what is wrong and how to fix it
@@ -55,6 +79,8 @@ class PluginArgs {
   bool boolean(const std::string& name) const;
   StringIntMap string_int_map(const std::string& name) const;
   StringList string_list(const std::string& name) const;
+  std::optional<std::int64_t> optional_integer(const std::string& name) const;  // nullopt when null
+  std::optional<double> optional_number(const std::string& name) const;
   const std::map<std::string, ParamValue>& values() const { return values_; }
 
  private:

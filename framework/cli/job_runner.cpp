@@ -16,11 +16,8 @@
 #include "minitrain/base/interrupt.hpp"
 #include "minitrain/base/log.hpp"
 #include "minitrain/plugin_host/plugin_loader.hpp"
-#include "minitrain/models/protein_encoder.hpp"
 #include "minitrain/base/runtime_info.hpp"
-#include "minitrain/models/scripted_module.hpp"
 #include "minitrain/io/serialization.hpp"
-#include "minitrain/data/tokenizer.hpp"
 #include "minitrain/core/trainer.hpp"
 #include "minitrain/io/training_checkpoint.hpp"
 
@@ -38,7 +35,7 @@ struct CheckedCallback {
 
 std::vector<CheckedCallback> check_callbacks(const JobConfig& job, const PluginLoader& loader, Diagnostics& diagnostics) {
   std::vector<CheckedCallback> checked;
-  for (const CallbackSpec& spec : job.trainer.callbacks) {
+  for (const CallbackSpec& spec : job.callbacks) {
     try {
       LoadedPlugin plugin = loader.load(spec.plugin);
       const PluginInfo& info = plugin.info();
@@ -76,18 +73,18 @@ void check_job_fits_stage(const JobConfig& job, Stage stage, Diagnostics& diagno
                                   key, key));
   }
   const YAML::Node model = job.resolved["model"];
-  if (job.model.class_path == "torchscript" && stage != Stage::predict) {
-    if (!job.model.init_args.has("loss"))
+  if (job.model.kind && stage != Stage::predict) {
+    if (!job.model.kind->has_own_loss && !job.model.init_args.has("loss"))
       diagnostics.error(job.source.locate(model, "model"), "model.loss",
                         fmt::format("{} needs a loss for the TorchScript model: cross_entropy, mse or module", to_string(stage)));
-    if (stage == Stage::fit && !job.optimizer)
+    if (stage == Stage::fit && !job.model.kind->has_own_optimizer && !job.optimizer)
       diagnostics.error(job.source.locate(model, "model"), "optimizer",
                         "a TorchScript model brings no optimizer; add one, e.g. optimizer: {class_path: adam, init_args: {lr: 0.001}}");
   }
   if (job.model.init_args.has("max_positions")) {
     const std::int64_t max_positions = job.model.init_args.integer("max_positions");
     for (const auto* dataset : {&job.data.train, &job.data.val, &job.data.predict}) {
-      if (!*dataset || (*dataset)->format != "fasta" || (*dataset)->args.integer("max_length") <= max_positions) continue;
+      if (!*dataset || (*dataset)->format() != "fasta" || (*dataset)->args.integer("max_length") <= max_positions) continue;
       const std::string section = (*dataset)->yaml_path.substr(std::string("data.").size());
       const std::string path = (*dataset)->yaml_path + ".max_length";
       diagnostics.error(job.source.locate(data[section]["max_length"], path), path,
@@ -95,11 +92,6 @@ void check_job_fits_stage(const JobConfig& job, Stage stage, Diagnostics& diagno
                                     (*dataset)->args.integer("max_length"), max_positions));
     }
   }
-}
-
-std::unique_ptr<Module> make_model(const ModelConfig& model) {
-  if (model.class_path == "torchscript") return load_scripted_module(model.init_args);
-  return make_protein_encoder(model.init_args, AminoAcidTokenizer().vocab_size());
 }
 
 // Training data is split evenly over ranks (padded by repeats, so every rank
@@ -186,7 +178,7 @@ void run_job(const JobRequest& request) {
   const c10::Device device = choose_device(job);
   if (job.seed_everything) at::manual_seed(static_cast<std::uint64_t>(*job.seed_everything));
 
-  std::unique_ptr<Module> module = make_model(job.model);
+  std::unique_ptr<Module> module = job.model.kind->make(job.model.init_args);
   std::unique_ptr<DataLoader> main_loader =
       make_loader(job, *stage_dataset(job, request.stage), request.stage == Stage::fit, env);
   std::unique_ptr<DataLoader> val_loader;
@@ -203,7 +195,7 @@ void run_job(const JobRequest& request) {
       load_weights(module->network(), loaded.value, loaded.file);
       log::info(fmt::format("loaded weights from {}", job.ckpt_path->string()));
     }
-  } else if (request.stage != Stage::fit && job.model.class_path != "torchscript") {  // a script carries its weights
+  } else if (request.stage != Stage::fit && !job.model.kind->carries_weights) {
     log::warn(fmt::format("no ckpt_path in the job: {} runs with the model's initial weights", to_string(request.stage)));
   }
 
@@ -220,16 +212,8 @@ void run_job(const JobRequest& request) {
   live_callbacks.connect(events);
   const auto run_log = connect_run_log(events);
 
-  TrainerOptions options;
-  options.max_epochs = job.trainer.max_epochs;
-  options.limit_train_batches = job.trainer.limit_train_batches;
-  options.limit_val_batches = job.trainer.limit_val_batches;
-  options.limit_predict_batches = job.trainer.limit_predict_batches;
-  options.check_val_every_n_epoch = job.trainer.check_val_every_n_epoch;
+  TrainerOptions options{job.trainer};
   options.device = device;
-  options.gradient_clip_val = job.trainer.gradient_clip_val;
-  options.accumulate_grad_batches = job.trainer.accumulate_grad_batches;
-  options.on_nonfinite_loss = job.trainer.on_nonfinite_loss == "skip_batch" ? NonFiniteLoss::skip_batch : NonFiniteLoss::error;
   options.optimizer = job.optimizer;
   options.lr_scheduler = job.lr_scheduler;
   options.callbacks = &live_callbacks;
@@ -263,6 +247,21 @@ void run_job(const JobRequest& request) {
   }
 }
 
+namespace {
+
+void print_params(std::span<const ParamSpec> params) {
+  for (const ParamSpec& p : params) {
+    std::string type = to_string(p.type);
+    if (p.type == ParamType::Enum && p.choices) type = std::string(p.choices);
+    const std::string range = describe(p.range);
+    std::cout << fmt::format("    {:<24} {:<24} {:<12} {}{}\n", p.name, type,
+                             p.default_value ? fmt::format("= {}", p.default_value) : "(required)", p.doc,
+                             range.empty() ? "" : fmt::format(" ({})", range));
+  }
+}
+
+}  // namespace
+
 void list_plugins() {
   const PluginLoader loader;
   std::vector<std::string> problems;
@@ -274,16 +273,21 @@ void list_plugins() {
   for (const LoadedPlugin& plugin : plugins) {
     const PluginInfo& info = plugin.info();
     std::cout << fmt::format("{} {}  ({})\n  {}\n", info.name, info.version, plugin.path().string(), info.description);
-    for (std::size_t i = 0; i < info.num_params; ++i) {
-      const ParamSpec& p = info.params[i];
-      std::string type = to_string(p.type);
-      if (p.type == ParamType::Enum && p.choices) type = std::string(p.choices);
-      std::cout << fmt::format("    {:<24} {:<24} {:<12} {}\n", p.name, type,
-                               p.default_value ? fmt::format("= {}", p.default_value) : "(required)", p.doc);
-    }
+    print_params(std::span(info.params, info.num_params));
     std::cout << "\n";
   }
   for (const auto& problem : problems) std::cout << "skipped: " << problem << "\n";
+
+  std::cout << "Built-in models (model: {class_path: NAME, init_args: {...}}, or model: {NAME: FILE, ...}):\n";
+  for (const ModelKind& kind : model_kinds()) {
+    std::cout << fmt::format("{}\n  {}\n", kind.name, kind.description);
+    print_params(kind.params);
+  }
+  std::cout << "\nDataset formats (data.train, data.val, data.predict: {FORMAT: FILE or size, ...}):\n";
+  for (const DatasetKind& kind : dataset_kinds()) {
+    std::cout << fmt::format("{}\n  {}\n", kind.name, kind.description);
+    print_params(kind.params);
+  }
 }
 
 }  // namespace minitrain::cli

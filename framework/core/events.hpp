@@ -158,4 +158,24 @@ struct Events {
   RunControl control;  // what callbacks may ask of the run (stop, save a checkpoint)
 };
 
+namespace detail {
+// FNV-1a over the sizes and alignments of the types, in order.
+template <class... Types>
+constexpr std::uint64_t layout_fingerprint() {
+  std::uint64_t hash = 14695981039346656037ull;
+  for (const std::uint64_t value : {std::uint64_t{sizeof(Types)}..., std::uint64_t{alignof(Types)}...}) {
+    hash ^= value;
+    hash *= 1099511628211ull;
+  }
+  return hash;
+}
+}  // namespace detail
+
+// The shape of Events and of every payload, as a plugin saw them when it was
+// built; the plugin handshake compares it with the host's.
+inline constexpr std::uint64_t kEventsLayout = detail::layout_fingerprint<
+    Events, RunControl, Setup, Teardown, FitStart, FitEnd, TrainEpochStart, TrainEpochEnd, TrainBatchStart, TrainBatchEnd,
+    ValidationStart, ValidationEnd, ValidationEpochStart, ValidationEpochEnd, ValidationBatchStart, ValidationBatchEnd,
+    PredictStart, PredictEnd, PredictEpochStart, PredictEpochEnd, PredictBatchStart, PredictBatchEnd, ExceptionEvent>();
+
 }  // namespace minitrain

@@ -48,7 +48,7 @@ std::vector<at::Tensor> parameters_and_buffers(torch::nn::Module& network) {
   return tensors;
 }
 
-std::string describe(const std::exception_ptr& error) {
+std::string describe_exception(const std::exception_ptr& error) {
   try {
     std::rethrow_exception(error);
   } catch (const c10::Error& e) {
@@ -66,7 +66,7 @@ Trainer::Trainer(TrainerOptions options, Events& events) : options_(std::move(op
 void Trainer::fail(Stage stage) {
   const std::exception_ptr error = std::current_exception();
   try {
-    events_.exception(ExceptionEvent{stage, error, describe(error)});
+    events_.exception(ExceptionEvent{stage, error, describe_exception(error)});
   } catch (...) {
     // A callback failing while handling the failure must not hide the original error.
   }

@@ -11,6 +11,7 @@
 #include "minitrain/data/data.hpp"
 #include "minitrain/distributed/distributed.hpp"
 #include "minitrain/core/events.hpp"
+#include "minitrain/core/trainer_settings.hpp"
 #include "minitrain/models/module.hpp"
 #include "minitrain/models/optimization.hpp"
 #include "minitrain/io/training_checkpoint.hpp"
@@ -21,26 +22,13 @@ class Module;
 
 namespace minitrain {
 
-// What fit does with a training loss that is NaN or infinite.
-enum class NonFiniteLoss {
-  error,       // stop with an error naming the epoch and batch (the default)
-  skip_batch,  // warn, leave the batch out of the gradients and of train_loss, go on
-};
-
-struct TrainerOptions {
-  std::int64_t max_epochs = 1;
-  std::optional<std::int64_t> limit_train_batches;    // per epoch
-  std::optional<std::int64_t> limit_val_batches;
-  std::optional<std::int64_t> limit_predict_batches;
-  std::int64_t check_val_every_n_epoch = 1;        // validate after every Nth training epoch (and the last)
-  c10::Device device = c10::Device(c10::kCPU);
+// The job's trainer settings plus what only a run knows.
+struct TrainerOptions : TrainerSettings {
+  c10::Device device = c10::Device(c10::kCPU);  // what trainer.accelerator resolved to
   int global_rank = 0;
   int world_size = 1;
-  std::optional<double> gradient_clip_val;        // clip the gradients' total norm to this
-  std::int64_t accumulate_grad_batches = 1;        // optimizer step every N batches (and at epoch end)
-  NonFiniteLoss on_nonfinite_loss = NonFiniteLoss::error;
-  std::optional<OptimizerConfig> optimizer;        // replaces module.configure_optimizers()
-  std::optional<ScheduleConfig> lr_scheduler;      // lr factor per optimizer step
+  std::optional<OptimizerConfig> optimizer;              // replaces module.configure_optimizers()
+  std::optional<ScheduleConfig> lr_scheduler;            // lr factor per optimizer step
   std::optional<std::filesystem::path> checkpoint_path;  // a training checkpoint written after every epoch
   std::optional<LoadedCheckpoint> resume_from;           // a training checkpoint to go on from
   CallbackList* callbacks = nullptr;  // whose state checkpoints keep and a resume restores

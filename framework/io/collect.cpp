@@ -7,12 +7,12 @@
 
 #include <map>
 #include <optional>
-#include <regex>
 #include <set>
 
 #include "minitrain/io/collate.hpp"
 #include "minitrain/base/error.hpp"
 #include "minitrain/io/ivalue_tree.hpp"
+#include "minitrain/io/prediction_files.hpp"
 #include "minitrain/io/serialization.hpp"
 #include "minitrain/io/torch_archive.hpp"
 
@@ -27,25 +27,16 @@ struct RankFiles {
   std::map<std::int64_t, fs::path> batches;  // by batch_idx
 };
 
-// Prediction files sit in the directory itself or in its subdir_N folders.
+// Finished prediction files by rank: its epoch file, or its batch files.
 std::map<int, RankFiles> find_prediction_files(const fs::path& dir) {
-  static const std::regex name(R"(predictions__rank_(\d+)(?:__batch_(\d+))?\.pt)");
-  static const std::regex subdir(R"(subdir_\d+)");
   std::map<int, RankFiles> ranks;
-  std::vector<fs::path> places{dir};
-  for (const auto& entry : fs::directory_iterator(dir))
-    if (entry.is_directory() && std::regex_match(entry.path().filename().string(), subdir)) places.push_back(entry.path());
-  for (const fs::path& place : places) {
-    for (const auto& entry : fs::directory_iterator(place)) {
-      std::smatch m;
-      const std::string file = entry.path().filename().string();
-      if (!entry.is_regular_file() || !std::regex_match(file, m, name)) continue;
-      RankFiles& rank = ranks[std::stoi(m[1].str())];
-      if (m[2].matched)
-        rank.batches[std::stoll(m[2].str())] = entry.path();
-      else
-        rank.epoch = entry.path();
-    }
+  for (const auto& [file, name] : prediction_files_in(dir)) {
+    if (name.temporary) continue;
+    RankFiles& rank = ranks[name.rank];
+    if (name.batch_idx)
+      rank.batches[*name.batch_idx] = file;
+    else
+      rank.epoch = file;
   }
   return ranks;
 }
@@ -66,15 +57,15 @@ struct PredictionFile {
 
 PredictionFile read_prediction_file(const fs::path& file) {
   const c10::IValue loaded = load_pickled(file);
-  if (!loaded.isGenericDict() || !loaded.toGenericDict().contains("batch_indices"))
+  if (!loaded.isGenericDict() || !loaded.toGenericDict().contains(kBatchIndicesKey))
     throw DataError(fmt::format("{}: error: not a prediction file (a dict with batch_indices)", file.string()));
   c10::impl::GenericDict dict = loaded.toGenericDict().copy();
-  const c10::IValue& batch_indices = dict.at("batch_indices");
+  const c10::IValue& batch_indices = dict.at(kBatchIndicesKey);
   if (!batch_indices.isTensor() || !at::isIntegralType(batch_indices.toTensor().scalar_type(), /*includeBool=*/false))
     throw DataError(fmt::format("{}: error: batch_indices is not a tensor of integers", file.string()));
   const at::Tensor indices = batch_indices.toTensor().to(at::kLong).reshape({-1});
-  dict.erase("batch_indices");
-  dict.erase("batch_idx");
+  dict.erase(kBatchIndicesKey);
+  dict.erase(kBatchIdxKey);
   return {dict, indices};
 }
 
@@ -162,7 +153,7 @@ CollectSummary collect(const fs::path& input_dir, const fs::path& output) {
     tensor_of_storage[tensor.placeholder.storage().unsafeGetStorageImpl()] = &tensor;
   }
   c10::impl::GenericDict out = plan.structure.toGenericDict();
-  out.insert("batch_indices", all_indices.index_select(0, order));
+  out.insert(kBatchIndicesKey, all_indices.index_select(0, order));
 
   // Second pass, one output tensor at a time: its pieces from every file,
   // collated and written in dataset order, so memory holds about one tensor's

@@ -27,26 +27,9 @@ std::span<const ParamSpec> schedule_params(const std::string& class_path) {
 
 std::vector<ArgProblem> optimizer_arg_problems(const std::string& class_path, const PluginArgs& args) {
   std::vector<ArgProblem> problems;
-  if (args.has("lr") && !(args.number("lr") > 0)) problems.push_back({"lr", fmt::format("must be above 0, got {}", args.number("lr"))});
-  for (const char* beta : {"beta1", "beta2"}) {
-    if (args.has(beta) && !(args.number(beta) >= 0 && args.number(beta) < 1))
-      problems.push_back({beta, fmt::format("must be in [0, 1), got {}", args.number(beta))});
-  }
-  if (class_path == "sgd" && args.has("nesterov") && args.boolean("nesterov") && !(args.number("momentum") > 0))
+  if (class_path == "sgd" && args.has("nesterov") && args.boolean("nesterov") && args.has("momentum") &&
+      !(args.number("momentum") > 0))
     problems.push_back({"nesterov", "needs momentum above 0"});
-  return problems;
-}
-
-std::vector<ArgProblem> schedule_arg_problems(const std::string& class_path, const PluginArgs& args) {
-  std::vector<ArgProblem> problems;
-  if (args.has("warmup_steps") && args.integer("warmup_steps") < 0)
-    problems.push_back({"warmup_steps", fmt::format("must be at least 0, got {}", args.integer("warmup_steps"))});
-  if (class_path == "step" && args.has("step_size") && args.integer("step_size") < 1)
-    problems.push_back({"step_size", fmt::format("must be at least 1, got {}", args.integer("step_size"))});
-  if (class_path == "cosine" && args.has("total_steps") && args.integer("total_steps") < 1)
-    problems.push_back({"total_steps", fmt::format("must be at least 1, got {}", args.integer("total_steps"))});
-  if (class_path == "cosine" && args.has("min_lr_ratio") && !(args.number("min_lr_ratio") >= 0 && args.number("min_lr_ratio") <= 1))
-    problems.push_back({"min_lr_ratio", fmt::format("must be in [0, 1], got {}", args.number("min_lr_ratio"))});
   return problems;
 }
 

@@ -131,13 +131,11 @@ class ProteinEncoder : public Module {
 
 std::vector<ArgProblem> protein_encoder_arg_problems(const PluginArgs& args) {
   std::vector<ArgProblem> problems;
+  if (!args.has("embed_dim") || !args.has("num_heads")) return problems;  // already reported
   const std::int64_t embed_dim = args.integer("embed_dim");
   const std::int64_t heads = args.integer("num_heads");
   if (heads < 1 || embed_dim % heads != 0)
     problems.push_back({"num_heads", fmt::format("{} does not divide embed_dim ({}); pick a divisor of it", heads, embed_dim)});
-  const double mask_prob = args.number("mask_prob");
-  if (!(mask_prob > 0.0 && mask_prob <= 1.0))
-    problems.push_back({"mask_prob", fmt::format("must be in (0, 1], got {}", mask_prob)});
   return problems;
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // The plugin ABI. A plugin is a shared library whose registration macro
 // expands to three extern "C" hooks:
-//   minitrain_plugin_handshake()  ABI version, sizeof/alignof(PluginInfo), the info
+//   minitrain_plugin_handshake()  ABI version, sizeof/alignof(PluginInfo), the info,
+//                                 the Events layout and the LibTorch version it was built with
 //   minitrain_plugin_create(args) a new Callback from validated init_args
 //   minitrain_plugin_destroy(cb)  deletes it with the plugin's own allocator
 // The host checks the handshake before it touches anything else, and validates
@@ -11,14 +12,16 @@
 #include <memory>
 #include <string>
 
+#include <torch/version.h>
+
 #include "minitrain/core/callback.hpp"
 #include "minitrain/base/error.hpp"
 #include "minitrain/base/params.hpp"
 
 namespace minitrain {
 
-// Bump when PluginInfo, ParamSpec, PluginArgs, Callback or Events change shape.
-inline constexpr std::uint32_t kPluginAbiVersion = 4;
+// Bump when PluginInfo, PluginHandshake, ParamSpec, PluginArgs, Callback or Events change shape.
+inline constexpr std::uint32_t kPluginAbiVersion = 5;
 
 struct PluginInfo {
   const char* name;         // what a job file writes under `plugin:`
@@ -28,11 +31,15 @@ struct PluginInfo {
   std::size_t num_params;
 };
 
+// abi_version stays first in every version, so the host reads the rest only
+// from a plugin of its own version.
 struct PluginHandshake {
   std::uint32_t abi_version;
   std::uint32_t info_size;
   std::uint32_t info_align;
   const PluginInfo* info;
+  std::uint64_t events_layout;  // kEventsLayout as the plugin was built
+  const char* torch_version;    // TORCH_VERSION of the LibTorch the plugin was built against
 };
 
 namespace detail {
@@ -60,7 +67,8 @@ Callback* create_callback(const PluginArgs& args, const char* plugin_name) {
   minitrain_plugin_handshake() {                                                             \
     static const ::minitrain::PluginHandshake handshake{                                     \
         ::minitrain::kPluginAbiVersion, sizeof(::minitrain::PluginInfo),                     \
-        alignof(::minitrain::PluginInfo), &(info_object)};                                   \
+        alignof(::minitrain::PluginInfo), &(info_object), ::minitrain::kEventsLayout,        \
+        TORCH_VERSION};                                                                       \
     return &handshake;                                                                       \
   }                                                                                          \
   extern "C" MINITRAIN_PLUGIN_EXPORT ::minitrain::Callback* minitrain_plugin_create(         \

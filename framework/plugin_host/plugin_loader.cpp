@@ -6,8 +6,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <torch/version.h>
+
 #include <cstdlib>
 #include <set>
+#include <string_view>
 
 #include "minitrain/base/diagnostics.hpp"
 #include "minitrain/base/log.hpp"
@@ -183,6 +186,19 @@ LoadedPlugin PluginLoader::open(const fs::path& file, const std::string& asked) 
                                   "this minitrain's headers",
                                   asked, file.string(), handshake->info_size, handshake->info_align, sizeof(PluginInfo),
                                   alignof(PluginInfo)));
+  }
+  const std::string_view plugin_torch = handshake->torch_version ? handshake->torch_version : "(unknown)";
+  if (plugin_torch != TORCH_VERSION) {
+    throw PluginError(fmt::format("plugin '{}': {} was built against LibTorch {}, this minitrain uses LibTorch {}: tensors "
+                                  "cannot cross between the two.\n  fix: rebuild the plugin against LibTorch {} (the one "
+                                  "`minitrain --version` names)",
+                                  asked, file.string(), plugin_torch, TORCH_VERSION, TORCH_VERSION));
+  }
+  if (handshake->events_layout != kEventsLayout) {
+    throw PluginError(fmt::format("plugin '{}': {} was built against another layout of minitrain's events (Events and "
+                                  "its payloads differ from this minitrain's).\n  fix: rebuild the plugin against this "
+                                  "minitrain's headers",
+                                  asked, file.string()));
   }
   plugin.info_ = handshake->info;
   plugin.create_ = symbol<Callback* (*)(const PluginArgs*)>(raw, "minitrain_plugin_create");

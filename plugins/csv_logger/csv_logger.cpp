@@ -22,30 +22,29 @@ fs::path next_version(const fs::path& save_dir) {
 }  // namespace
 
 CsvLogger::CsvLogger(const PluginArgs& args) : every_n_steps_(args.integer("log_every_n_steps")) {
-  if (every_n_steps_ < 0) throw Error(fmt::format("csv_logger: log_every_n_steps must be at least 0, got {}", every_n_steps_));
   const fs::path save_dir = args.string("save_dir");
   file_ = (args.has("version") ? save_dir / fmt::format("version_{}", args.integer("version")) : next_version(save_dir)) /
           "metrics.csv";
 }
 
 void CsvLogger::connect(Events& events) {
-  connections_.emplace_back(events.setup.connect([this](const Setup& s) { rank_ = s.global_rank; }));
-  connections_.emplace_back(events.train_batch_end.connect([this](const TrainBatchEnd& e) {
+  on(events.setup, [this](const Setup& s) { rank_ = s.global_rank; });
+  on(events.train_batch_end, [this](const TrainBatchEnd& e) {
     if (every_n_steps_ == 0 || e.global_step % every_n_steps_ != 0) return;
     // With accumulation several batches share a step; the window's last one logs it.
     if (!rows_.empty() && rows_.back().count("train_loss_step") && rows_.back().at("step") == e.global_step) rows_.pop_back();
     add_row({{"epoch", static_cast<double>(e.epoch)}, {"step", static_cast<double>(e.global_step)},
              {"train_loss_step", e.loss.item<double>()}});
-  }));
-  connections_.emplace_back(events.train_epoch_end.connect([this](const TrainEpochEnd& e) {
+  });
+  on(events.train_epoch_end, [this](const TrainEpochEnd& e) {
     std::map<std::string, double> row(e.metrics.begin(), e.metrics.end());
     row["epoch"] = static_cast<double>(e.epoch);
     row["step"] = static_cast<double>(e.global_step);
     add_row(std::move(row));
-  }));
-  connections_.emplace_back(events.fit_end.connect([this](const FitEnd&) {
+  });
+  on(events.fit_end, [this](const FitEnd&) {
     if (rank_ == 0 && !rows_.empty()) log::info(fmt::format("csv_logger: {} row(s) in {}", rows_.size(), file_.string()));
-  }));
+  });
 }
 
 void CsvLogger::add_row(std::map<std::string, double> row) {

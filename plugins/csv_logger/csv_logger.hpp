@@ -18,8 +18,9 @@ namespace minitrain::plugins {
 
 inline constexpr ParamSpec kCsvLoggerParams[] = {
     {"save_dir", ParamType::Path, "logs", "where the version_N folders go", nullptr},
-    {"version", ParamType::Int, "null", "write to version_N (null: the next free N)", nullptr},
-    {"log_every_n_steps", ParamType::Int, "0", "also a row every N optimizer steps (0: epoch rows only)", nullptr},
+    {"version", ParamType::Int, "null", "write to version_N (null: the next free N)", nullptr, at_least(0)},
+    {"log_every_n_steps", ParamType::Int, "0", "also a row every N optimizer steps (0: epoch rows only)", nullptr,
+     at_least(0)},
 };
 
 class CsvLogger : public Callback {
@@ -36,7 +37,6 @@ class CsvLogger : public Callback {
   std::int64_t every_n_steps_;
   int rank_ = 0;
   std::vector<std::map<std::string, double>> rows_;
-  std::vector<boost::signals2::scoped_connection> connections_;
 };
 
 }  // namespace minitrain::plugins

@@ -16,12 +16,10 @@ EarlyStopping::EarlyStopping(const PluginArgs& args)
       mode_(args.string("mode")),
       check_finite_(args.boolean("check_finite")),
       strict_(args.boolean("strict")),
-      best_(mode_ == "min" ? std::numeric_limits<double>::infinity() : -std::numeric_limits<double>::infinity()) {
-  if (patience_ < 0) throw Error(fmt::format("early_stopping: patience must be at least 0, got {}", patience_));
-}
+      best_(mode_ == "min" ? std::numeric_limits<double>::infinity() : -std::numeric_limits<double>::infinity()) {}
 
 void EarlyStopping::connect(Events& events) {
-  connections_.emplace_back(events.train_epoch_end.connect([this, &events](const TrainEpochEnd& e) { check(e, events.control); }));
+  on(events.train_epoch_end, [this, &events](const TrainEpochEnd& e) { check(e, events.control); });
 }
 
 void EarlyStopping::check(const TrainEpochEnd& epoch, RunControl& control) {

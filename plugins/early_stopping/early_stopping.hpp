@@ -16,7 +16,7 @@ namespace minitrain::plugins {
 inline constexpr ParamSpec kEarlyStoppingParams[] = {
     {"monitor", ParamType::String, "val_loss", "the metric to watch (train_loss, val_loss, val_accuracy, ...)", nullptr},
     {"min_delta", ParamType::Float, "0.0", "an improvement must be larger than this", nullptr},
-    {"patience", ParamType::Int, "3", "checks without improvement before stopping", nullptr},
+    {"patience", ParamType::Int, "3", "checks without improvement before stopping", nullptr, at_least(0)},
     {"mode", ParamType::Enum, "min", "min: lower is better; max: higher is better", "min|max"},
     {"check_finite", ParamType::Bool, "true", "stop at once when the metric is NaN or infinite", nullptr},
     {"strict", ParamType::Bool, "true", "fail when an epoch that validated lacks the metric", nullptr},
@@ -40,7 +40,6 @@ class EarlyStopping : public Callback {
   bool strict_;
   double best_;
   std::int64_t wait_ = 0;
-  std::vector<boost::signals2::scoped_connection> connections_;
 };
 
 }  // namespace minitrain::plugins

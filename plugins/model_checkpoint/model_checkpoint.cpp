@@ -20,21 +20,16 @@ ModelCheckpoint::ModelCheckpoint(const PluginArgs& args)
       every_n_epochs_(args.integer("every_n_epochs")),
       every_n_train_steps_(args.integer("every_n_train_steps")),
       save_last_(args.boolean("save_last")) {
-  if (save_top_k_ < -1) throw Error(fmt::format("model_checkpoint: save_top_k must be -1 or more, got {}", save_top_k_));
-  if (every_n_epochs_ < 0 || every_n_train_steps_ < 0)
-    throw Error("model_checkpoint: every_n_epochs and every_n_train_steps must be at least 0");
   if (every_n_train_steps_ > 0 && !monitor_.empty())
     throw Error("model_checkpoint: every_n_train_steps keeps the latest checkpoints; a monitor ranks epoch ends only "
                 "(use every_n_epochs with it, or another model_checkpoint for the steps)");
 }
 
 void ModelCheckpoint::connect(Events& events) {
-  connections_.emplace_back(events.setup.connect([this](const Setup& s) { rank_ = s.global_rank; }));
-  connections_.emplace_back(
-      events.train_epoch_end.connect([this, &events](const TrainEpochEnd& e) { on_epoch_end(e, events.control); }));
+  on(events.setup, [this](const Setup& s) { rank_ = s.global_rank; });
+  on(events.train_epoch_end, [this, &events](const TrainEpochEnd& e) { on_epoch_end(e, events.control); });
   if (every_n_train_steps_ > 0)
-    connections_.emplace_back(
-        events.train_batch_end.connect([this, &events](const TrainBatchEnd& e) { on_batch_end(e, events.control); }));
+    on(events.train_batch_end, [this, &events](const TrainBatchEnd& e) { on_batch_end(e, events.control); });
 }
 
 fs::path ModelCheckpoint::file_for(std::int64_t epoch, std::int64_t step, const MetricValues& metrics) const {

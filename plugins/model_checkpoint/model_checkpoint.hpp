@@ -24,9 +24,11 @@ inline constexpr ParamSpec kModelCheckpointParams[] = {
     {"filename", ParamType::String, "epoch={epoch}-step={step}", "file name without .pt; {epoch}, {step}, {metric} filled in", nullptr},
     {"monitor", ParamType::String, "null", "metric that ranks checkpoints (null: keep the latest)", nullptr},
     {"mode", ParamType::Enum, "min", "min: lower is better; max: higher is better", "min|max"},
-    {"save_top_k", ParamType::Int, "1", "how many to keep (-1: all)", nullptr},
-    {"every_n_epochs", ParamType::Int, "1", "write a checkpoint every N epochs (0: not at epoch ends)", nullptr},
-    {"every_n_train_steps", ParamType::Int, "0", "also every N optimizer steps, mid-epoch (0: never; no monitor)", nullptr},
+    {"save_top_k", ParamType::Int, "1", "how many to keep (-1: all)", nullptr, at_least(-1)},
+    {"every_n_epochs", ParamType::Int, "1", "write a checkpoint every N epochs (0: not at epoch ends)", nullptr,
+     at_least(0)},
+    {"every_n_train_steps", ParamType::Int, "0", "also every N optimizer steps, mid-epoch (0: never; no monitor)", nullptr,
+     at_least(0)},
     {"save_last", ParamType::Bool, "false", "also keep last.pt, a copy of the latest checkpoint", nullptr},
 };
 
@@ -55,7 +57,6 @@ class ModelCheckpoint : public Callback {
   bool save_last_;
   int rank_ = 0;
   std::vector<std::pair<double, std::string>> kept_;  // (score, file), best first; score = epoch without a monitor
-  std::vector<boost::signals2::scoped_connection> connections_;
 };
 
 }  // namespace minitrain::plugins

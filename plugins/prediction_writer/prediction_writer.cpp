@@ -5,9 +5,9 @@
 #include <fmt/ranges.h>
 #include <unistd.h>
 
-#include <regex>
 
 #include "minitrain/io/ivalue_tree.hpp"
+#include "minitrain/io/prediction_files.hpp"
 #include "minitrain/base/log.hpp"
 #include "minitrain/io/serialization.hpp"
 
@@ -17,29 +17,23 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Final prediction files of any rank, at the top or in subdir_N folders.
-const std::regex kPredictionFile(R"(predictions__rank_\d+(__batch_\d+)?\.pt)");
-const std::regex kSubdir(R"(subdir_\d+)");
-
-std::regex own_files(int rank, bool with_temporaries) {
-  return std::regex(fmt::format(R"(predictions__rank_{}(__batch_\d+)?\.pt{})", rank, with_temporaries ? R"((\.tmp\d+)?)" : ""));
+WriteInterval write_interval_named(const std::string& name) {
+  if (name == "batch") return WriteInterval::batch;
+  if (name == "epoch") return WriteInterval::epoch;
+  return WriteInterval::batch_and_epoch;  // the schema allows nothing else
 }
 
-std::vector<fs::path> prediction_files_in(const fs::path& dir, const std::regex& pattern) {
+// Final prediction files: of every rank, or of one; `temporary` ones too if asked.
+std::vector<fs::path> prediction_files(const fs::path& dir, std::optional<int> rank, bool with_temporaries) {
   std::vector<fs::path> files;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    // Prediction files sit in output_dir itself or one level down, in subdir_N folders.
-    if (it->is_directory(ec) && (it.depth() > 0 || !std::regex_match(it->path().filename().string(), kSubdir)))
-      it.disable_recursion_pending();
-    if (std::regex_match(it->path().filename().string(), pattern)) files.push_back(it->path());
+  for (const auto& [file, name] : prediction_files_in(dir)) {
+    if ((!rank || name.rank == *rank) && (with_temporaries || !name.temporary)) files.push_back(file);
   }
-  std::sort(files.begin(), files.end());
   return files;
 }
 
-void refuse_existing_predictions(const fs::path& dir, const std::regex& pattern) {
-  const auto existing = prediction_files_in(dir, pattern);
+void refuse_existing_predictions(const fs::path& dir, std::optional<int> rank) {
+  const auto existing = prediction_files(dir, rank, false);
   if (existing.empty()) return;
   throw Error(fmt::format("prediction_writer: output_dir {} already holds {} prediction file(s), e.g. {}\n  fix: set "
                           "overwrite: true to replace them, resume: true to complete an interrupted run, or choose "
@@ -76,22 +70,17 @@ at::Tensor int64_tensor(std::span<const std::int64_t> values) {
 
 PredictionWriter::PredictionWriter(const PluginArgs& args)
     : output_dir_(args.string("output_dir")),
-      write_batches_(args.string("write_interval") != "epoch"),
-      write_epochs_(args.string("write_interval") != "batch"),
+      write_interval_(write_interval_named(args.string("write_interval"))),
       overwrite_(args.boolean("overwrite")),
       resume_(args.boolean("resume")) {
   if (overwrite_ && resume_)
     throw Error("prediction_writer: overwrite and resume cannot both be true: overwrite replaces an earlier run's "
                 "files, resume keeps them\n  fix: set one of them to false");
-  if (args.has("files_per_subdir")) {
-    files_per_subdir_ = args.integer("files_per_subdir");
-    if (*files_per_subdir_ < 1) throw Error(fmt::format("prediction_writer: files_per_subdir must be at least 1, got {}", *files_per_subdir_));
-  }
+  files_per_subdir_ = args.optional_integer("files_per_subdir");
   if (args.has("keys")) keys_ = args.string_list("keys");
   if (args.has("dtype")) dtype_ = dtype_named(args.string("dtype"));
   save_options_.fsync = args.boolean("fsync");
   const std::int64_t max_pending_mb = args.integer("max_pending_mb");
-  if (max_pending_mb < 1) throw Error(fmt::format("prediction_writer: max_pending_mb must be at least 1, got {}", max_pending_mb));
   collate_options_.batch_dim_key_defaults = args.string_int_map("batch_dim_key_defaults");
   collate_options_.seq_dim_key_defaults = args.string_int_map("seq_dim_key_defaults");
 
@@ -100,7 +89,7 @@ PredictionWriter::PredictionWriter(const PluginArgs& args)
   if (fs::exists(output_dir_, ec) && !fs::is_directory(output_dir_, ec))
     throw Error(fmt::format("prediction_writer: output_dir {} exists and is not a directory\n  fix: choose a directory path",
                             output_dir_.string()));
-  if (fs::is_directory(output_dir_, ec) && !overwrite_ && !resume_) refuse_existing_predictions(output_dir_, kPredictionFile);
+  if (fs::is_directory(output_dir_, ec) && !overwrite_ && !resume_) refuse_existing_predictions(output_dir_, std::nullopt);
   const fs::path ancestor = existing_ancestor(output_dir_);
   if (!fs::is_directory(ancestor, ec) || ::access(ancestor.c_str(), W_OK | X_OK) != 0)
     throw Error(fmt::format("prediction_writer: output_dir {} cannot be written: {} is {}\n  fix: choose a directory "
@@ -113,38 +102,30 @@ PredictionWriter::PredictionWriter(const PluginArgs& args)
 PredictionWriter::~PredictionWriter() = default;  // the AsyncWriter waits for pending writes
 
 void PredictionWriter::connect(Events& events) {
-  connections_.emplace_back(events.setup.connect([this](const Setup& e) { on_setup(e); }));
+  on(events.setup, &PredictionWriter::on_setup);
   // A failed background write surfaces at the next event of the loop.
-  connections_.emplace_back(events.predict_batch_start.connect([this](const PredictBatchStart&) {
+  on(events.predict_batch_start, [this](const PredictBatchStart&) {
     if (predicting_) writer_->check();
-  }));
-  connections_.emplace_back(events.predict_batch_end.connect([this](const PredictBatchEnd& e) { on_batch_end(e); }));
-  if (write_epochs_)
-    connections_.emplace_back(events.predict_epoch_end.connect([this](const PredictEpochEnd& e) { on_epoch_end(e); }));
-  connections_.emplace_back(events.predict_end.connect([this](const PredictEnd& e) { on_predict_end(e); }));
+  });
+  on(events.predict_batch_end, &PredictionWriter::on_batch_end);
+  if (write_epochs())
+    on(events.predict_epoch_end, &PredictionWriter::on_epoch_end);
+  on(events.predict_end, &PredictionWriter::on_predict_end);
   // Whatever failed, the batches already handed over are finished, not lost.
-  connections_.emplace_back(events.exception.connect([this](const ExceptionEvent&) {
+  on(events.exception, [this](const ExceptionEvent&) {
     if (!predicting_) return;
     try {
       writer_->drain();
     } catch (const std::exception& e) {
       log::warn(fmt::format("prediction_writer: {}", e.what()));
     }
-  }));
+  });
 }
-
-fs::path PredictionWriter::batch_file(std::int64_t batch_idx) const {
-  const std::string name = fmt::format("predictions__rank_{}__batch_{}.pt", rank_, batch_idx);
-  if (!files_per_subdir_) return output_dir_ / name;
-  return output_dir_ / fmt::format("subdir_{}", batch_idx / *files_per_subdir_) / name;
-}
-
-fs::path PredictionWriter::epoch_file() const { return output_dir_ / fmt::format("predictions__rank_{}.pt", rank_); }
 
 fs::path PredictionWriter::spill_dir() const { return output_dir_ / fmt::format(".spill__rank_{}", rank_); }
 
 void PredictionWriter::remove_own_files() const {
-  for (const fs::path& file : prediction_files_in(output_dir_, own_files(rank_, true))) fs::remove(file);
+  for (const fs::path& file : prediction_files(output_dir_, rank_, true)) fs::remove(file);
   fs::remove_all(spill_dir());
 }
 
@@ -163,14 +144,14 @@ void PredictionWriter::on_setup(const Setup& event) {
     remove_own_files();
   } else if (resume_) {
     // Final names only ever hold complete files; temporaries of a killed run are dropped.
-    for (const fs::path& file : prediction_files_in(output_dir_, own_files(rank_, true))) {
-      if (file.extension() != ".pt") fs::remove(file);
+    for (const auto& [file, name] : prediction_files_in(output_dir_)) {
+      if (name.rank == rank_ && name.temporary) fs::remove(file);
     }
-    epoch_done_ = write_epochs_ && fs::exists(epoch_file());
+    epoch_done_ = write_epochs() && fs::exists(epoch_file(output_dir_, rank_));
   } else {
-    refuse_existing_predictions(output_dir_, own_files(rank_, false));
+    refuse_existing_predictions(output_dir_, rank_);
   }
-  if (write_epochs_ && !write_batches_ && !epoch_done_) fs::create_directories(spill_dir());
+  if (write_epochs() && !write_batches() && !epoch_done_) fs::create_directories(spill_dir());
 }
 
 c10::impl::GenericDict PredictionWriter::output_of(const PredictBatchEnd& event) const {
@@ -190,7 +171,7 @@ c10::impl::GenericDict PredictionWriter::output_of(const PredictBatchEnd& event)
       available.push_back(entry.key().toStringRef());
     }
     for (const std::string& key : keys_ ? *keys_ : available) {
-      if (key == "batch_idx" || key == "batch_indices")
+      if (key == kBatchIdxKey || key == kBatchIndicesKey)
         throw Error(fmt::format("prediction_writer: predict_step returned the key '{}', which the writer reserves; "
                                 "rename that output",
                                 key));
@@ -206,8 +187,8 @@ c10::impl::GenericDict PredictionWriter::output_of(const PredictBatchEnd& event)
                               event.prediction.tagKind()));
     out.insert("prediction", prepare(event.prediction));
   }
-  out.insert("batch_idx", at::tensor(std::vector<std::int64_t>{event.batch_idx}, at::kLong));
-  out.insert("batch_indices", int64_tensor(event.batch_indices));
+  out.insert(kBatchIdxKey, at::tensor(std::vector<std::int64_t>{event.batch_idx}, at::kLong));
+  out.insert(kBatchIndicesKey, int64_tensor(event.batch_indices));
   return out;
 }
 
@@ -217,8 +198,8 @@ void PredictionWriter::keep_existing(const fs::path& file, const PredictBatchEnd
       [this, file, expected, slot] {
         c10::IValue existing;
         WrittenBatch described = read_written_batch(file, &existing);
-        const bool same = existing.isGenericDict() && existing.toGenericDict().contains("batch_indices") &&
-                          at::equal(existing.toGenericDict().at("batch_indices").toTensor(), expected);
+        const bool same = existing.isGenericDict() && existing.toGenericDict().contains(kBatchIndicesKey) &&
+                          at::equal(existing.toGenericDict().at(kBatchIndicesKey).toTensor(), expected);
         if (!same)
           throw Error(fmt::format("prediction_writer: cannot resume: {} holds other samples than this job's batch (its "
                                   "batch_indices differ), so it comes from a different job\n  fix: use overwrite: true or "
@@ -234,9 +215,9 @@ void PredictionWriter::on_batch_end(const PredictBatchEnd& event) {
   if (!predicting_) return;
   writer_->check();
   if (event.prediction.isNone()) return;
-  const bool for_epoch = write_epochs_ && !epoch_done_;
-  if (!write_batches_ && !for_epoch) return;
-  const fs::path file = write_batches_ ? batch_file(event.batch_idx) : spill_dir() / fmt::format("batch_{}.pt", event.batch_idx);
+  const bool for_epoch = write_epochs() && !epoch_done_;
+  if (!write_batches() && !for_epoch) return;
+  const fs::path file = write_batches() ? batch_file(output_dir_, rank_, event.batch_idx, files_per_subdir_) : spill_dir() / fmt::format("batch_{}.pt", event.batch_idx);
   std::shared_ptr<WrittenBatch> slot = for_epoch ? std::make_shared<WrittenBatch>() : nullptr;
   if (slot) epoch_batches_.push_back(slot);
   if (resume_ && fs::exists(file)) {
@@ -245,7 +226,7 @@ void PredictionWriter::on_batch_end(const PredictBatchEnd& event) {
   }
   c10::impl::GenericDict output = output_of(event);
   const std::size_t bytes = bytes_of(output);
-  const bool counts = write_batches_;
+  const bool counts = write_batches();
   writer_->submit(
       [this, output = std::move(output), file, slot, counts] {
         fs::create_directories(file.parent_path());
@@ -264,11 +245,11 @@ void PredictionWriter::on_epoch_end(const PredictEpochEnd&) {
   } else if (!epoch_batches_.empty()) {
     std::vector<WrittenBatch> batches;
     for (const auto& slot : epoch_batches_) batches.push_back(*slot);
-    assemble_epoch_file(batches, collate_options_, epoch_file(), save_options_);
+    assemble_epoch_file(batches, collate_options_, epoch_file(output_dir_, rank_), save_options_);
     ++files_written_;
   }
   epoch_batches_.clear();
-  if (!write_batches_) fs::remove_all(spill_dir());
+  if (!write_batches()) fs::remove_all(spill_dir());
 }
 
 void PredictionWriter::on_predict_end(const PredictEnd&) {

@@ -2,7 +2,7 @@
 // PredictionWriter: writes what predict_step returns to files Python reads
 // with a plain torch.load — the C++ counterpart of BioNeMo's PredictionWriter.
 //
-// Files (BioNeMo's names), in output_dir:
+// Files (BioNeMo's names, minitrain/io/prediction_files.hpp), in output_dir:
 //   predictions__rank_{R}__batch_{B}.pt   write_interval: batch (in subdir_{B / files_per_subdir}/ if set)
 //   predictions__rank_{R}.pt              write_interval: epoch
 // Each is a dict: the prediction's keys (a non-dict prediction is stored under
@@ -27,6 +27,9 @@
 
 namespace minitrain::plugins {
 
+// write_interval: a file per batch, one per epoch, or both.
+enum class WriteInterval { batch, epoch, batch_and_epoch };
+
 inline constexpr ParamSpec kPredictionWriterParams[] = {
     {"output_dir", ParamType::Path, nullptr, "directory for the .pt files; created if missing", nullptr},
     {"write_interval", ParamType::Enum, "batch", "a file per batch, one per epoch, or both", "batch|epoch|batch_and_epoch"},
@@ -34,11 +37,13 @@ inline constexpr ParamSpec kPredictionWriterParams[] = {
     {"seq_dim_key_defaults", ParamType::StringIntMap, "{}", "epoch collation: padded sequence dim per output key (default 1)", nullptr},
     {"overwrite", ParamType::Bool, "false", "replace prediction files already in output_dir instead of failing", nullptr},
     {"resume", ParamType::Bool, "false", "keep complete files of an interrupted earlier run of the same job; write only the rest", nullptr},
-    {"files_per_subdir", ParamType::Int, "null", "put batch files in subdir_N folders of this many batches each", nullptr},
+    {"files_per_subdir", ParamType::Int, "null", "put batch files in subdir_N folders of this many batches each", nullptr,
+     at_least(1)},
     {"keys", ParamType::StringList, "null", "write only these prediction keys (null: all)", nullptr},
     {"dtype", ParamType::Enum, "null", "cast floating-point outputs to this dtype (null: as returned)", "float32|float16|bfloat16|float64"},
     {"fsync", ParamType::Bool, "false", "flush every file to the device before it gets its final name", nullptr},
-    {"max_pending_mb", ParamType::Int, "256", "predictions waiting to be written, in MiB, before the loop waits", nullptr},
+    {"max_pending_mb", ParamType::Int, "256", "predictions waiting to be written, in MiB, before the loop waits", nullptr,
+     at_least(1)},
 };
 
 inline constexpr PluginInfo kPredictionWriterInfo = {
@@ -62,14 +67,13 @@ class PredictionWriter : public Callback {
   void on_predict_end(const PredictEnd& event);
   c10::impl::GenericDict output_of(const PredictBatchEnd& event) const;
   void keep_existing(const std::filesystem::path& file, const PredictBatchEnd& event, std::shared_ptr<WrittenBatch> slot);
-  std::filesystem::path batch_file(std::int64_t batch_idx) const;
-  std::filesystem::path epoch_file() const;
   std::filesystem::path spill_dir() const;
   void remove_own_files() const;
+  bool write_batches() const { return write_interval_ != WriteInterval::epoch; }
+  bool write_epochs() const { return write_interval_ != WriteInterval::batch; }
 
   std::filesystem::path output_dir_;
-  bool write_batches_;
-  bool write_epochs_;
+  WriteInterval write_interval_;
   bool overwrite_;
   bool resume_;
   std::optional<std::int64_t> files_per_subdir_;
@@ -85,7 +89,6 @@ class PredictionWriter : public Callback {
   std::vector<std::shared_ptr<WrittenBatch>> epoch_batches_;  // filled in by the writer thread
   std::atomic<std::int64_t> files_written_ = 0;
   std::atomic<std::int64_t> files_kept_ = 0;
-  std::vector<boost::signals2::scoped_connection> connections_;
 };
 
 }  // namespace minitrain::plugins

@@ -19,25 +19,25 @@ ProgressBar::ProgressBar(const PluginArgs& args)
       in_place_(args.string("terminal") == "always" || (args.string("terminal") == "auto" && ::isatty(STDERR_FILENO))) {}
 
 void ProgressBar::connect(Events& events) {
-  connections_.emplace_back(events.setup.connect([this](const Setup& s) { enabled_ = s.global_rank == 0; }));
-  connections_.emplace_back(events.fit_start.connect([this](const FitStart& f) { max_epochs_ = f.max_epochs; }));
-  connections_.emplace_back(events.train_epoch_start.connect([this](const TrainEpochStart& e) {
+  on(events.setup, [this](const Setup& s) { enabled_ = s.global_rank == 0; });
+  on(events.fit_start, [this](const FitStart& f) { max_epochs_ = f.max_epochs; });
+  on(events.train_epoch_start, [this](const TrainEpochStart& e) {
     start_loop(fmt::format("fit epoch {}/{}", e.epoch + 1, max_epochs_), e.num_batches);
-  }));
-  connections_.emplace_back(events.train_batch_end.connect([this](const TrainBatchEnd& e) {
+  });
+  on(events.train_batch_end, [this](const TrainBatchEnd& e) {
     advance(e.batch_idx + 1, fmt::format("loss {:.4f}", e.loss.item<double>()));
-  }));
-  connections_.emplace_back(events.train_epoch_end.connect([this](const TrainEpochEnd&) { finish_loop(); }));
-  connections_.emplace_back(events.validation_epoch_start.connect([this](const ValidationEpochStart& e) {
+  });
+  on(events.train_epoch_end, [this](const TrainEpochEnd&) { finish_loop(); });
+  on(events.validation_epoch_start, [this](const ValidationEpochStart& e) {
     finish_loop();  // the training line of this epoch, before validation's
     start_loop("validate", e.num_batches);
-  }));
-  connections_.emplace_back(events.validation_batch_end.connect([this](const ValidationBatchEnd& e) { advance(e.batch_idx + 1, ""); }));
-  connections_.emplace_back(events.validation_epoch_end.connect([this](const ValidationEpochEnd&) { finish_loop(); }));
-  connections_.emplace_back(events.predict_epoch_start.connect([this](const PredictEpochStart& e) { start_loop("predict", e.num_batches); }));
-  connections_.emplace_back(events.predict_batch_end.connect([this](const PredictBatchEnd& e) { advance(e.batch_idx + 1, ""); }));
-  connections_.emplace_back(events.predict_epoch_end.connect([this](const PredictEpochEnd&) { finish_loop(); }));
-  connections_.emplace_back(events.exception.connect([this](const ExceptionEvent&) { finish_loop(); }));
+  });
+  on(events.validation_batch_end, [this](const ValidationBatchEnd& e) { advance(e.batch_idx + 1, ""); });
+  on(events.validation_epoch_end, [this](const ValidationEpochEnd&) { finish_loop(); });
+  on(events.predict_epoch_start, [this](const PredictEpochStart& e) { start_loop("predict", e.num_batches); });
+  on(events.predict_batch_end, [this](const PredictBatchEnd& e) { advance(e.batch_idx + 1, ""); });
+  on(events.predict_epoch_end, [this](const PredictEpochEnd&) { finish_loop(); });
+  on(events.exception, [this](const ExceptionEvent&) { finish_loop(); });
 }
 
 void ProgressBar::start_loop(std::string label, std::int64_t total) {

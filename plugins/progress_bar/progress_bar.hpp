@@ -41,7 +41,6 @@ class ProgressBar : public Callback {
   std::string extra_;
   Clock::time_point loop_start_;
   Clock::time_point last_shown_;
-  std::vector<boost::signals2::scoped_connection> connections_;
 };
 
 }  // namespace minitrain::plugins

@@ -6,16 +6,14 @@
 
 namespace minitrain::plugins {
 
-Timer::Timer(const PluginArgs& args) : max_seconds_(args.number("max_seconds")), per_step_(args.string("interval") == "step") {
-  if (!(max_seconds_ > 0)) throw Error(fmt::format("timer: max_seconds must be above 0, got {}", max_seconds_));
-}
+Timer::Timer(const PluginArgs& args) : max_seconds_(args.number("max_seconds")), per_step_(args.string("interval") == "step") {}
 
 void Timer::connect(Events& events) {
-  connections_.emplace_back(events.fit_start.connect([this](const FitStart&) { started_ = std::chrono::steady_clock::now(); }));
+  on(events.fit_start, [this](const FitStart&) { started_ = std::chrono::steady_clock::now(); });
   if (per_step_)
-    connections_.emplace_back(events.train_batch_end.connect([this, &events](const TrainBatchEnd&) { check(events.control); }));
+    on(events.train_batch_end, [this, &events](const TrainBatchEnd&) { check(events.control); });
   else
-    connections_.emplace_back(events.train_epoch_end.connect([this, &events](const TrainEpochEnd&) { check(events.control); }));
+    on(events.train_epoch_end, [this, &events](const TrainEpochEnd&) { check(events.control); });
 }
 
 double Timer::elapsed_seconds() const {

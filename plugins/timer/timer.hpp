@@ -13,7 +13,7 @@
 namespace minitrain::plugins {
 
 inline constexpr ParamSpec kTimerParams[] = {
-    {"max_seconds", ParamType::Float, nullptr, "the fit's wall-clock budget, in seconds", nullptr},
+    {"max_seconds", ParamType::Float, nullptr, "the fit's wall-clock budget, in seconds", nullptr, above(0)},
     {"interval", ParamType::Enum, "step", "check after every batch or after every epoch", "step|epoch"},
 };
 
@@ -32,7 +32,6 @@ class Timer : public Callback {
   bool per_step_;
   double earlier_seconds_ = 0.0;  // spent by the fit this one resumed
   std::optional<std::chrono::steady_clock::time_point> started_;
-  std::vector<boost::signals2::scoped_connection> connections_;
 };
 
 }  // namespace minitrain::plugins

@@ -42,7 +42,7 @@ double trainer_fit(std::int64_t epochs) {
   auto module = make_protein_encoder(encoder_args(), 30);
   DataLoader loader(globins(), {8, true, false, 0});
   Events events;
-  Trainer trainer({.max_epochs = epochs}, events);
+  Trainer trainer({{.max_epochs = epochs}}, events);
   const auto start = Clock::now();
   trainer.fit(*module, loader);
   return seconds_since(start);

@@ -384,6 +384,12 @@ TEST_CASE("plugins, --version and --print-config describe what will run") {
   for (const char* name : {"progress_bar 0.1.0", "model_checkpoint 0.1.0", "early_stopping 0.1.0", "csv_logger 0.1.0", "timer 0.1.0"})
     CHECK(plugins.output.find(name) != std::string::npos);
   CHECK(plugins.output.find("patience") != std::string::npos);
+  // The built-in kinds come from the same tables the job loader checks against, ranges included.
+  CHECK(plugins.output.find("Built-in models") != std::string::npos);
+  CHECK(plugins.output.find("torchscript\n") != std::string::npos);
+  CHECK(plugins.output.find("Dataset formats") != std::string::npos);
+  CHECK(plugins.output.find("num_classes") != std::string::npos);
+  CHECK(plugins.output.find("(at least 3)") != std::string::npos);  // fasta's max_length
 
   const Result version = run_cli("--version");
   CHECK(version.exit_code == 0);

@@ -1,6 +1,7 @@
-// The fault catalogue of the README ("When things go wrong"), one subcase per
-// row: each bad input or fault gives its message, its exit code, and leaves
-// nothing half-written. Crashes and signals have test cases of their own
+// The fault catalogue of the README ("When things go wrong"): each row a bad
+// input or fault with its message and exit code, leaving nothing half-written.
+// The rows that need only a command are data (FaultRow); the rest are subcases
+// of the same name. Crashes and signals have test cases of their own
 // (test_crash_safety.cpp, test_cli.cpp, test_distributed.cpp).
 #include <fmt/format.h>
 
@@ -8,6 +9,7 @@
 #include <string>
 
 #include "e2e/cli_runner.hpp"
+#include "e2e/fault_rows.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
@@ -23,115 +25,37 @@ const fs::path kFixtures = MINITRAIN_FIXTURE_DIR;
 
 bool contains(const Result& r, const std::string& text) { return r.output.find(text) != std::string::npos; }
 
-// A scripted nn.Linear(2, 1) with its training table and a tensor file, made
-// by Python once for the whole test binary.
-const fs::path& table_model_dir() {
-  static const TempDir dir;
-  static const bool made = [] {
-    const Result r = run(fmt::format(
-        "{} -c \"import torch; torch.manual_seed(0); torch.jit.save(torch.jit.script(torch.nn.Linear(2, 1)), '{}'); "
-        "torch.save({{'features': torch.randn(6, 2)}}, '{}')\"",
-        MINITRAIN_PYTHON, (dir / "linear.pt").string(), (dir / "inputs.pt").string()));
-    REQUIRE(r.exit_code == 0);
-    write_file(dir / "train.csv", "a,b,y\n1,2,3\n2,3,5\n3,4,7\n4,5,9\n");
-    return true;
-  }();
-  (void)made;
-  return dir.path();
-}
-
-// Fit and predict on the linear model; `out` is where anything would go.
-fs::path table_job(const TempDir& dir) {
-  const fs::path model = table_model_dir();
-  return write_file(dir / "table.yaml", fmt::format(R"(trainer:
-  max_epochs: 2
-  default_root_dir: {1}/run
-  callbacks:
-    - plugin: prediction_writer
-      init_args: {{output_dir: {1}/out}}
-model: {{torchscript: {0}/linear.pt, loss: mse}}
-optimizer: {{class_path: sgd, init_args: {{lr: 0.01}}}}
-data:
-  batch_size: 2
-  train: {{table: {0}/train.csv, targets: [y]}}
-  predict: {{tensors: {0}/inputs.pt}}
-)",
-                                                  model.string(), dir.path().string()));
-}
+const char* const kWriter = "        output_dir: {dir}/out";
+const char* const kPredict = "predict --config {dir}/job.yaml";
+const char* const kFitTable = "fit --config {dir}/table.yaml --data.train.table={dir}/table.csv";
 
 }  // namespace
 
 TEST_CASE("fault catalogue: job files and the command line (exit 2, nothing run)") {
-  TempDir dir;
-  const fs::path out = dir / "out";
-  const std::string job_path = (dir / "job.yaml").string();
-  auto predict = [&](const std::string& extra = "") { return run_cli("predict --config " + job_path + extra); };
-
-  SUBCASE("YAML syntax error") {
-    write_file(job_path, "trainer:\n  max_epochs: [1, 2\nmodel: {class_path: protein_encoder}\n");
-    const Result r = predict();
-    INFO(r.output);
-    CHECK(r.exit_code == 2);
-    CHECK(contains(r, job_path + ":3:6: error: invalid YAML: end of sequence flow not found"));
-  }
-  SUBCASE("job file missing") {
-    const Result r = run_cli("predict --config " + (dir / "nowhere.yaml").string());
-    INFO(r.output);
-    CHECK(r.exit_code == 2);
-    CHECK(contains(r, (dir / "nowhere.yaml").string() + ": error: job file not found; pass an existing YAML file to --config"));
-  }
-  SUBCASE("misspelt key") {
-    predict_job(dir, fmt::format("        output_dir: {}\n        write_intervl: batch", out.string()));
-    const Result r = predict();
-    INFO(r.output);
-    CHECK(r.exit_code == 2);
-    CHECK(contains(r, job_path + ":6:9: error: trainer.callbacks[0].init_args.write_intervl: unknown key (did you mean write_interval?)"));
-  }
-  SUBCASE("unknown key") {
-    predict_job(dir, fmt::format("        output_dir: {}", out.string()));
-    const Result r = predict(" --trainer.colour=blue");
-    INFO(r.output);
-    CHECK(r.exit_code == 2);
-    CHECK(contains(r, "command line (--trainer.colour=blue): error: trainer.colour: unknown key; expected one of max_epochs,"));
-  }
-  SUBCASE("missing required key") {
-    write_file(job_path, "trainer: {max_epochs: 1}\n");
-    const Result r = predict();
-    INFO(r.output);
-    CHECK(r.exit_code == 2);
-    CHECK(contains(r, job_path + ":1:1: error: model: missing; name the model with class_path: protein_encoder or torchscript: FILE"));
-    CHECK(contains(r, job_path + ": error: data.predict: predict needs a dataset under data.predict"));
-  }
-  SUBCASE("wrongly typed value") {
-    predict_job(dir, fmt::format("        output_dir: {}", out.string()));
-    const Result r = predict(" --data.batch_size=sixteen");
-    INFO(r.output);
-    CHECK(r.exit_code == 2);
-    CHECK(contains(r, "command line (--data.batch_size=sixteen): error: data.batch_size: expected an integer, got 'sixteen'"));
-  }
-  SUBCASE("invalid enum value") {
-    predict_job(dir, fmt::format("        output_dir: {}\n        write_interval: sometimes", out.string()));
-    const Result r = predict();
-    INFO(r.output);
-    CHECK(r.exit_code == 2);
-    CHECK(contains(r, job_path + ":6:25: error: trainer.callbacks[0].init_args.write_interval: expected one of batch, epoch, "
-                                 "batch_and_epoch, got 'sometimes'"));
-  }
-  SUBCASE("value out of range") {
-    predict_job(dir, fmt::format("        output_dir: {}", out.string()));
-    const Result r = predict(" --data.batch_size=0");
-    INFO(r.output);
-    CHECK(r.exit_code == 2);
-    CHECK(contains(r, "error: data.batch_size: must be at least 1, got 0"));
-  }
-  SUBCASE("unknown command-line override") {
-    predict_job(dir, fmt::format("        output_dir: {}", out.string()));
-    const Result r = predict(" --trainer.max_epoch=2");
-    INFO(r.output);
-    CHECK(r.exit_code == 2);
-    CHECK(contains(r, "command line (--trainer.max_epoch=2): error: trainer.max_epoch: unknown key (did you mean max_epochs?)"));
-  }
-  CHECK_FALSE(fs::exists(out));
+  check_fault_rows({
+      {"YAML syntax error", nullptr, false, {{"{dir}/job.yaml", "trainer:\n  max_epochs: [1, 2\nmodel: {class_path: protein_encoder}\n"}},
+       nullptr, kPredict, 2, {"{dir}/job.yaml:3:6: error: invalid YAML: end of sequence flow not found"}},
+      {"job file missing", nullptr, false, {}, nullptr, "predict --config {dir}/nowhere.yaml", 2,
+       {"{dir}/nowhere.yaml: error: job file not found; pass an existing YAML file to --config"}},
+      {"misspelt key", "        output_dir: {dir}/out\n        write_intervl: batch", false, {}, nullptr, kPredict, 2,
+       {"{dir}/job.yaml:6:9: error: trainer.callbacks[0].init_args.write_intervl: unknown key (did you mean write_interval?)"}},
+      {"unknown key", kWriter, false, {}, nullptr, "predict --config {dir}/job.yaml --trainer.colour=blue", 2,
+       {"command line (--trainer.colour=blue): error: trainer.colour: unknown key; expected one of max_epochs,"}},
+      {"missing required key", nullptr, false, {{"{dir}/job.yaml", "trainer: {max_epochs: 1}\n"}}, nullptr, kPredict, 2,
+       {"{dir}/job.yaml:1:1: error: model: missing; name the model with class_path: protein_encoder or torchscript: FILE",
+        "{dir}/job.yaml: error: data.predict: predict needs a dataset under data.predict"}},
+      {"wrongly typed value", kWriter, false, {}, nullptr, "predict --config {dir}/job.yaml --data.batch_size=sixteen", 2,
+       {"command line (--data.batch_size=sixteen): error: data.batch_size: expected an integer, got 'sixteen'"}},
+      {"invalid enum value", "        output_dir: {dir}/out\n        write_interval: sometimes", false, {}, nullptr, kPredict, 2,
+       {"{dir}/job.yaml:6:25: error: trainer.callbacks[0].init_args.write_interval: expected one of batch, epoch, "
+        "batch_and_epoch, got 'sometimes'"}},
+      {"value out of range", kWriter, false, {}, nullptr, "predict --config {dir}/job.yaml --data.batch_size=0", 2,
+       {"error: data.batch_size: must be at least 1, got 0"}},
+      {"value out of range (a plugin's init_args)", "        output_dir: {dir}/out\n        files_per_subdir: 0", false, {},
+       nullptr, kPredict, 2, {"{dir}/job.yaml:6:27: error: trainer.callbacks[0].init_args.files_per_subdir: must be at least 1, got 0"}},
+      {"unknown command-line override", kWriter, false, {}, nullptr, "predict --config {dir}/job.yaml --trainer.max_epoch=2", 2,
+       {"command line (--trainer.max_epoch=2): error: trainer.max_epoch: unknown key (did you mean max_epochs?)"}},
+  });
 }
 
 TEST_CASE("fault catalogue: plugins") {
@@ -179,6 +103,21 @@ data:
     CHECK(r.exit_code == 2);
     CHECK(contains(r, "wrong_abi.so was built for plugin ABI version 999, this minitrain uses version "));
     CHECK(contains(r, "fix: rebuild the plugin against this minitrain's headers"));
+    CHECK_FALSE(fs::exists(out));
+  }
+  SUBCASE("a plugin built against another LibTorch") {
+    const Result r = job_with((kFixtures / "other_torch.so").string());
+    INFO(r.output);
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r, "other_torch.so was built against LibTorch 0.1.0, this minitrain uses LibTorch "));
+    CHECK(contains(r, "fix: rebuild the plugin against LibTorch"));
+    CHECK_FALSE(fs::exists(out));
+  }
+  SUBCASE("a plugin built against another layout of the events") {
+    const Result r = job_with((kFixtures / "other_events.so").string());
+    INFO(r.output);
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r, "other_events.so was built against another layout of minitrain's events"));
     CHECK_FALSE(fs::exists(out));
   }
   SUBCASE("a plugin others could replace") {
@@ -259,150 +198,74 @@ TEST_CASE("fault catalogue: output directories (exit 1, nothing written)") {
 }
 
 TEST_CASE("fault catalogue: data files (exit 1, nothing written)") {
-  TempDir dir;
-  const fs::path out = dir / "out";
-  const std::string job_path = (dir / "job.yaml").string();
-  predict_job(dir, fmt::format("        output_dir: {}", out.string()));
-  auto predict_fasta = [&](const fs::path& fasta) {
-    return run_cli(fmt::format("predict --config {} --data.predict.fasta={}", job_path, fasta.string()));
-  };
-  const fs::path linear = table_job(dir);
-  auto fit_table = [&](const std::string& text) {
-    write_file(dir / "table.csv", text);
-    return run_cli(fmt::format("fit --config {} --data.train.table={}", linear.string(), (dir / "table.csv").string()));
-  };
-  auto predict_tensors = [&](const fs::path& file) {
-    return run_cli(fmt::format("predict --config {} --data.predict.tensors={}", linear.string(), file.string()));
-  };
-
-  SUBCASE("FASTA file missing") {
-    const Result r = predict_fasta(dir / "none.fa");
-    INFO(r.output);
-    CHECK(r.exit_code == 1);
-    CHECK(contains(r, (dir / "none.fa").string() + ": error: cannot open FASTA file (no such file)"));
-  }
-  SUBCASE("FASTA file empty") {
-    const Result r = predict_fasta(write_file(dir / "empty.fa", ""));
-    INFO(r.output);
-    CHECK(r.exit_code == 1);
-    CHECK(contains(r, (dir / "empty.fa").string() + ": error: no FASTA records found (the file is empty or has no '>' header)"));
-  }
-  SUBCASE("FASTA file malformed") {
-    const Result r = predict_fasta(write_file(dir / "bad.fa", "MKV\n>first\nMKV\n"));
-    INFO(r.output);
-    CHECK(r.exit_code == 1);
-    CHECK(contains(r, (dir / "bad.fa").string() + ":1: error: sequence data before the first '>' header line"));
-  }
-  SUBCASE("CSV file missing") {
-    const Result r = run_cli(fmt::format("fit --config {} --data.train.table={}", linear.string(), (dir / "none.csv").string()));
-    INFO(r.output);
-    CHECK(r.exit_code == 1);
-    CHECK(contains(r, (dir / "none.csv").string() + ": error: cannot open table (no such file)"));
-  }
-  SUBCASE("CSV file empty") {
-    const Result r = fit_table("");
-    INFO(r.output);
-    CHECK(r.exit_code == 1);
-    CHECK(contains(r, (dir / "table.csv").string() + ": error: the table is empty; it needs a header row naming its columns"));
-  }
-  SUBCASE("CSV cell malformed") {
-    const Result r = fit_table("a,b,y\n1,2,3\n1,x2,5\n");
-    INFO(r.output);
-    CHECK(r.exit_code == 1);
-    CHECK(contains(r, (dir / "table.csv").string() + ":3:3: error: 'x2' in column 'b' is not a number"));
-  }
-  SUBCASE("CSV row too short") {
-    const Result r = fit_table("a,b,y\n1,2,3\n1,2\n");
-    INFO(r.output);
-    CHECK(r.exit_code == 1);
-    CHECK(contains(r, (dir / "table.csv").string() + ":3: error: 2 cells, but the header has 3 columns"));
-  }
-  SUBCASE("tensor file missing") {
-    const Result r = predict_tensors(dir / "none.pt");
-    INFO(r.output);
-    CHECK(r.exit_code == 1);
-    CHECK(contains(r, (dir / "none.pt").string() + ": error: tensor file not found"));
-  }
+  check_fault_rows({
+      {"FASTA file missing", kWriter, false, {}, nullptr, "predict --config {dir}/job.yaml --data.predict.fasta={dir}/none.fa",
+       1, {"{dir}/none.fa: error: cannot open FASTA file (no such file)"}},
+      {"FASTA file empty", kWriter, false, {{"{dir}/empty.fa", ""}}, nullptr,
+       "predict --config {dir}/job.yaml --data.predict.fasta={dir}/empty.fa", 1,
+       {"{dir}/empty.fa: error: no FASTA records found (the file is empty or has no '>' header)"}},
+      {"FASTA file malformed", kWriter, false, {{"{dir}/bad.fa", "MKV\n>first\nMKV\n"}}, nullptr,
+       "predict --config {dir}/job.yaml --data.predict.fasta={dir}/bad.fa", 1,
+       {"{dir}/bad.fa:1: error: sequence data before the first '>' header line"}},
+      {"CSV file missing", nullptr, true, {}, nullptr, "fit --config {dir}/table.yaml --data.train.table={dir}/none.csv", 1,
+       {"{dir}/none.csv: error: cannot open table (no such file)"}},
+      {"CSV file empty", nullptr, true, {{"{dir}/table.csv", ""}}, nullptr, kFitTable, 1,
+       {"{dir}/table.csv: error: the table is empty; it needs a header row naming its columns"}},
+      {"CSV cell malformed", nullptr, true, {{"{dir}/table.csv", "a,b,y\n1,2,3\n1,x2,5\n"}}, nullptr, kFitTable, 1,
+       {"{dir}/table.csv:3:3: error: 'x2' in column 'b' is not a number"}},
+      {"CSV row too short", nullptr, true, {{"{dir}/table.csv", "a,b,y\n1,2,3\n1,2\n"}}, nullptr, kFitTable, 1,
+       {"{dir}/table.csv:3: error: 2 cells, but the header has 3 columns"}},
+      {"tensor file missing", nullptr, true, {}, nullptr, "predict --config {dir}/table.yaml --data.predict.tensors={dir}/none.pt",
+       1, {"{dir}/none.pt: error: tensor file not found"}},
+      {"tensor file with tensors of different lengths", nullptr, true, {},
+       "import torch; torch.save({'a': torch.zeros(3, 2), 'b': torch.zeros(4)}, '{dir}/ragged.pt')",
+       "predict --config {dir}/table.yaml --data.predict.tensors={dir}/ragged.pt", 1,
+       {"{dir}/ragged.pt: error: tensor 'b' has 4 rows but 'a' has 3; every tensor needs one row per sample"}},
+  });
   SUBCASE("tensor file corrupt") {
-    const Result r = predict_tensors(write_file(dir / "corrupt.pt", "not a zip archive"));
+    TempDir dir;
+    table_job(dir);
+    const Result r = run_cli(fmt::format("predict --config {} --data.predict.tensors={}", (dir / "table.yaml").string(),
+                                         write_file(dir / "corrupt.pt", "not a zip archive").string()));
     INFO(r.output);
     CHECK(r.exit_code == 1);
     CHECK(contains(r, (dir / "corrupt.pt").string() + ": error: not a readable torch.save file: PytorchStreamReader failed "
                                                        "reading zip archive: not a ZIP archive"));
     CHECK(r.output.find("error:") == r.output.rfind("error:"));  // said once, not wrapped in a second message
+    CHECK_FALSE(fs::exists(dir / "out"));
   }
-  SUBCASE("tensor file with tensors of different lengths") {
-    const Result made = run(fmt::format("{} -c \"import torch; torch.save({{'a': torch.zeros(3, 2), 'b': torch.zeros(4)}}, '{}')\"",
-                                        MINITRAIN_PYTHON, (dir / "ragged.pt").string()));
-    REQUIRE(made.exit_code == 0);
-    const Result r = predict_tensors(dir / "ragged.pt");
-    INFO(r.output);
-    CHECK(r.exit_code == 1);
-    CHECK(contains(r, (dir / "ragged.pt").string() + ": error: tensor 'b' has 4 rows but 'a' has 3; every tensor needs one row per sample"));
-  }
-  CHECK_FALSE(fs::exists(out));
-  CHECK_FALSE(fs::exists(dir / "run"));
 }
 
 TEST_CASE("fault catalogue: models and checkpoints (exit 1, nothing written)") {
-  TempDir dir;
-  const fs::path out = dir / "out";
-  const std::string job_path = (dir / "job.yaml").string();
-  predict_job(dir, fmt::format("        output_dir: {}", out.string()));
-  auto predict_from = [&](const fs::path& checkpoint) {
-    return run_cli(fmt::format("predict --config {} --ckpt_path={}", job_path, checkpoint.string()));
-  };
-  const fs::path linear = table_job(dir);
-
-  SUBCASE("checkpoint missing") {
-    const Result r = predict_from(dir / "none.pt");
-    INFO(r.output);
-    CHECK(r.exit_code == 1);
-    CHECK(contains(r, (dir / "none.pt").string() + ": error: no such file"));
-  }
-  SUBCASE("checkpoint corrupt") {
-    const Result r = predict_from(write_file(dir / "garbage.pt", "garbage"));
-    INFO(r.output);
-    CHECK(r.exit_code == 1);
-    CHECK(contains(r, (dir / "garbage.pt").string() + ": error: not a readable torch.save file"));
-  }
+  check_fault_rows({
+      {"checkpoint missing", kWriter, false, {}, nullptr, "predict --config {dir}/job.yaml --ckpt_path={dir}/none.pt", 1,
+       {"{dir}/none.pt: error: no such file"}},
+      {"checkpoint corrupt", kWriter, false, {{"{dir}/garbage.pt", "garbage"}}, nullptr,
+       "predict --config {dir}/job.yaml --ckpt_path={dir}/garbage.pt", 1, {"{dir}/garbage.pt: error: not a readable torch.save file"}},
+      {"checkpoint of another model", nullptr, true, {}, "import torch; torch.save({'weight': torch.zeros(3, 3)}, '{dir}/other.pt')",
+       "predict --config {dir}/table.yaml --ckpt_path={dir}/other.pt", 1,
+       {"{dir}/other.pt: error: these weights do not fit the model.\n  missing: bias\n  unexpected: none\n  wrong shape: weight "
+        "(file [3, 3], model [1, 2])"}},
+      {"TorchScript model missing", nullptr, true, {}, nullptr, "predict --config {dir}/table.yaml --model.torchscript={dir}/none.pt",
+       1, {"{dir}/none.pt: error: TorchScript file not found"}},
+      {"TorchScript model corrupt", nullptr, true, {{"{dir}/bad_model.pt", "garbage"}}, nullptr,
+       "predict --config {dir}/table.yaml --model.torchscript={dir}/bad_model.pt", 1,
+       {"{dir}/bad_model.pt: error: not a TorchScript file (PytorchStreamReader failed"}},
+  });
   SUBCASE("checkpoint truncated") {
+    TempDir dir;
+    const fs::path linear = table_job(dir);
     const Result fit = run_cli(fmt::format("fit --config {}", linear.string()));
     REQUIRE(fit.exit_code == 0);
-    const fs::path last = dir / "run" / "checkpoints" / "last.pt";
-    const std::string whole = minitrain::testing::read_file(last);
+    const std::string whole = minitrain::testing::read_file(dir / "run" / "checkpoints" / "last.pt");
     const fs::path cut = write_file(dir / "cut.pt", whole.substr(0, whole.size() / 2));
+    fs::remove_all(dir / "out");
     const Result r = run_cli(fmt::format("predict --config {} --ckpt_path={}", linear.string(), cut.string()));
     INFO(r.output);
     CHECK(r.exit_code == 1);
     CHECK(contains(r, cut.string() + ": error: not a readable torch.save file"));
-    fs::remove_all(dir / "run");
+    CHECK_FALSE(fs::exists(dir / "out"));
   }
-  SUBCASE("checkpoint of another model") {
-    const Result made = run(fmt::format("{} -c \"import torch; torch.save({{'weight': torch.zeros(3, 3)}}, '{}')\"",
-                                        MINITRAIN_PYTHON, (dir / "other.pt").string()));
-    REQUIRE(made.exit_code == 0);
-    const Result r = run_cli(fmt::format("predict --config {} --ckpt_path={}", linear.string(), (dir / "other.pt").string()));
-    INFO(r.output);
-    CHECK(r.exit_code == 1);
-    CHECK(contains(r, (dir / "other.pt").string() + ": error: these weights do not fit the model.\n  missing: bias\n  "
-                                                     "unexpected: none\n  wrong shape: weight (file [3, 3], model [1, 2])"));
-  }
-  SUBCASE("TorchScript model missing") {
-    const Result r = run_cli(fmt::format("predict --config {} --model.torchscript={}", linear.string(), (dir / "none.pt").string()));
-    INFO(r.output);
-    CHECK(r.exit_code == 1);
-    CHECK(contains(r, (dir / "none.pt").string() + ": error: TorchScript file not found"));
-  }
-  SUBCASE("TorchScript model corrupt") {
-    const Result r = run_cli(fmt::format("predict --config {} --model.torchscript={}", linear.string(),
-                                         write_file(dir / "bad_model.pt", "garbage").string()));
-    INFO(r.output);
-    CHECK(r.exit_code == 1);
-    CHECK(contains(r, (dir / "bad_model.pt").string() + ": error: not a TorchScript file (PytorchStreamReader failed"));
-  }
-  CHECK_FALSE(fs::exists(out));
-  CHECK_FALSE(fs::exists(dir / "run"));
 }
 
 TEST_CASE("fault catalogue: a NaN or infinite loss stops fit by default, or is skipped when asked") {

@@ -48,7 +48,7 @@ std::unique_ptr<FitResult> fit(const std::vector<std::pair<std::string, std::str
   minitrain::testing::LineModule module;
   DataLoader loader(std::make_shared<LineDataset>(12), {4});
   DataLoader val_loader(std::make_shared<LineDataset>(12), {6});
-  TrainerOptions options{.max_epochs = max_epochs};
+  TrainerOptions options{{.max_epochs = max_epochs}};
   options.checkpoint_path = checkpoint;
   options.callbacks = &callbacks;
   if (resume) {

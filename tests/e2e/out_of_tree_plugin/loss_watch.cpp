@@ -8,23 +8,21 @@
 namespace {
 
 constexpr minitrain::ParamSpec kLossWatchParams[] = {
-    {"every", minitrain::ParamType::Int, "10", "log the loss every N optimizer steps", nullptr},
+    {"every", minitrain::ParamType::Int, "10", "log the loss every N optimizer steps", nullptr, minitrain::at_least(1)},
     {"label", minitrain::ParamType::String, "loss_watch", "what each line starts with", nullptr},
 };
 
 class LossWatch : public minitrain::Callback {
  public:
-  explicit LossWatch(const minitrain::PluginArgs& args) : every_(args.integer("every")), label_(args.string("label")) {
-    if (every_ < 1) throw minitrain::Error(fmt::format("loss_watch: every must be at least 1, got {}", every_));
-  }
+  explicit LossWatch(const minitrain::PluginArgs& args) : every_(args.integer("every")), label_(args.string("label")) {}
 
   void connect(minitrain::Events& events) override {
-    connections_.emplace_back(events.train_batch_end.connect([this](const minitrain::TrainBatchEnd& e) {
+    on(events.train_batch_end, [this](const minitrain::TrainBatchEnd& e) {
       ++steps_seen_;
       if (e.global_step % every_ == 0)
         minitrain::log::info(fmt::format("{}: step {} loss {:.4f} ({} batches seen)", label_, e.global_step,
                                          e.loss.item<double>(), steps_seen_));
-    }));
+    });
   }
 
   // Kept in every training checkpoint, handed back on resume.
@@ -35,7 +33,6 @@ class LossWatch : public minitrain::Callback {
   std::int64_t every_;
   std::string label_;
   std::int64_t steps_seen_ = 0;
-  std::vector<boost::signals2::scoped_connection> connections_;
 };
 
 constexpr minitrain::PluginInfo kLossWatchInfo = {"loss_watch", "1.0.0", "logs the training loss every N steps",

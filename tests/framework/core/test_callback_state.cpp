@@ -66,7 +66,7 @@ Run fit(std::int64_t max_epochs, const std::filesystem::path& checkpoint, bool r
   callbacks.connect(events);
   minitrain::testing::LineModule module;
   DataLoader loader(std::make_shared<LineDataset>(8), {4});
-  TrainerOptions options{.max_epochs = max_epochs};
+  TrainerOptions options{{.max_epochs = max_epochs}};
   options.checkpoint_path = checkpoint;
   options.callbacks = &callbacks;
   if (resume) options.resume_from = LoadedCheckpoint{load_pickled(checkpoint), checkpoint};

@@ -51,7 +51,7 @@ std::vector<std::string> concat(std::initializer_list<std::vector<std::string>> 
 }  // namespace
 
 TEST_CASE("fit emits every event in Lightning's order and trains") {
-  Harness h(10, {4, true, false, 7}, {.max_epochs = 2});
+  Harness h(10, {4, true, false, 7}, {{.max_epochs = 2}});
   auto& [loader, val_loader, module, events, spy, trainer] = h;
 
   const at::Tensor before = module.training_step(loader.batch(0), 0).detach();
@@ -73,7 +73,7 @@ TEST_CASE("fit emits every event in Lightning's order and trains") {
 }
 
 TEST_CASE("limit_train_batches and limit_predict_batches cut the loops") {
-  Harness h(10, {2, false, false, 0}, {.max_epochs = 1, .limit_train_batches = 2, .limit_predict_batches = 3});
+  Harness h(10, {2, false, false, 0}, {{.max_epochs = 1, .limit_train_batches = 2, .limit_predict_batches = 3}});
   auto& [loader, val_loader, module, events, spy, trainer] = h;
   trainer.fit(module, loader);
   CHECK(std::count(spy.events.begin(), spy.events.end(), "train_batch_end") == 2);
@@ -169,7 +169,7 @@ TEST_CASE("on_nonfinite_loss: skip_batch leaves a NaN or infinite batch out of t
 }
 
 TEST_CASE("fit validates every check_val_every_n_epoch epochs, in Lightning's order, and hands the metrics on") {
-  Harness h(10, {4, false, false, 0}, {.max_epochs = 4, .check_val_every_n_epoch = 2});
+  Harness h(10, {4, false, false, 0}, {{.max_epochs = 4, .check_val_every_n_epoch = 2}});
   auto& [loader, val_loader, module, events, spy, trainer] = h;
   trainer.fit(module, loader, &val_loader);
 
@@ -190,7 +190,7 @@ TEST_CASE("fit validates every check_val_every_n_epoch epochs, in Lightning's or
 }
 
 TEST_CASE("validation metrics are means over samples, whatever the batch sizes, and change no weight") {
-  Harness h(10, {4, false, false, 0}, {.max_epochs = 1, .limit_val_batches = 3});
+  Harness h(10, {4, false, false, 0}, {{.max_epochs = 1, .limit_val_batches = 3}});
   auto& [loader, val_loader, module, events, spy, trainer] = h;
   const at::Tensor weight = module.linear()->weight.detach().clone();
   const MetricValues metrics = trainer.validate(module, val_loader);  // batches of 4, 4 and 2 samples

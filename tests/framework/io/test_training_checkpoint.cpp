@@ -42,7 +42,7 @@ at::Tensor fit(std::int64_t max_epochs, const OptimizerConfig& opt, const std::f
   NoisyLineModule module;
   DataLoader loader(std::make_shared<LineDataset>(12), {4, true, false, 5});
   Events events;
-  TrainerOptions options{.max_epochs = max_epochs};
+  TrainerOptions options{{.max_epochs = max_epochs}};
   options.optimizer = opt;
   options.checkpoint_path = checkpoint;
   if (resume_from) options.resume_from = LoadedCheckpoint{load_pickled(*resume_from), *resume_from};

@@ -45,15 +45,15 @@ TEST_CASE("a good job loads into typed values with defaults filled in") {
   CHECK(job.trainer.max_epochs == 2);
   CHECK_FALSE(job.trainer.limit_train_batches.has_value());
   CHECK(job.trainer.accelerator == "cpu");
-  REQUIRE(job.trainer.callbacks.size() == 1);
-  CHECK(job.trainer.callbacks[0].plugin == "prediction_writer");
-  CHECK(job.trainer.callbacks[0].init_args["write_interval"].as<std::string>() == "epoch");
-  CHECK(job.trainer.callbacks[0].where.line == 5);
-  CHECK(job.model.class_path == "protein_encoder");
+  REQUIRE(job.callbacks.size() == 1);
+  CHECK(job.callbacks[0].plugin == "prediction_writer");
+  CHECK(job.callbacks[0].init_args["write_interval"].as<std::string>() == "epoch");
+  CHECK(job.callbacks[0].where.line == 5);
+  CHECK(job.model.class_path() == "protein_encoder");
   CHECK(job.model.init_args.integer("embed_dim") == 32);
   CHECK(job.model.init_args.integer("num_layers") == 2);  // default
   REQUIRE(job.data.predict.has_value());
-  CHECK(job.data.predict->format == "fasta");
+  CHECK(job.data.predict->format() == "fasta");
   CHECK(job.data.predict->args.string("fasta") == "seqs.fa");
   CHECK(job.data.predict->args.string("padding") == "longest");  // default
   CHECK_FALSE(job.data.predict->batch_size.has_value());
@@ -155,7 +155,7 @@ TEST_CASE("command-line overrides replace values and are blamed by name") {
     CHECK(job.trainer.max_epochs == 7);
     CHECK(job.trainer.limit_train_batches == 3);
     CHECK(job.data.shuffle);
-    CHECK(job.trainer.callbacks[0].init_args["output_dir"].as<std::string>() == "elsewhere");
+    CHECK(job.callbacks[0].init_args["output_dir"].as<std::string>() == "elsewhere");
   }
   SUBCASE("rejected") {
     auto [job, diagnostics] = load(dir, kGoodJob, {"--trainer.max_epochs=x", "--data.predict.fasat=b.fa", "--trainer.callbacks[4].plugin=y", "oops"});
@@ -200,14 +200,14 @@ data:
 )");
   CHECK_MESSAGE(diagnostics.empty(), diagnostics.format());
   REQUIRE((job.data.train && job.data.val && job.data.predict));
-  CHECK(job.data.train->format == "table");
+  CHECK(job.data.train->format() == "table");
   CHECK(job.data.train->batch_size == 32);
   CHECK(job.data.train->args.string("delimiter") == "auto");
   CHECK(job.data.train->args.string_list("targets") == StringList{"y"});
   CHECK(job.data.train->args.boolean("class_targets"));
-  CHECK(job.data.val->format == "tensors");
+  CHECK(job.data.val->format() == "tensors");
   CHECK(job.data.val->args.string_list("keys") == StringList{"features", "targets"});
-  CHECK(job.data.predict->format == "synthetic");
+  CHECK(job.data.predict->format() == "synthetic");
   CHECK(job.data.predict->args.integer("synthetic") == 1000);
   CHECK(job.data.predict->args.integer("seed") == 0);
   CHECK(describe(*job.data.predict) == "synthetic (1000 samples)");
@@ -239,7 +239,7 @@ TEST_CASE("a TorchScript model is named by its file, with the loss and the batch
   SUBCASE("accepted, defaults filled in") {
     auto [job, diagnostics] = load(dir, "model: {torchscript: net.pt, loss: mse}\n");
     CHECK_MESSAGE(diagnostics.empty(), diagnostics.format());
-    CHECK(job.model.class_path == "torchscript");
+    CHECK(job.model.class_path() == "torchscript");
     CHECK(job.model.init_args.string("torchscript") == "net.pt");
     CHECK(job.model.init_args.string("loss") == "mse");
     CHECK(job.model.init_args.string_list("inputs") == StringList{"features"});

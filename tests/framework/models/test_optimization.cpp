@@ -65,7 +65,7 @@ TEST_CASE("optimizers from a job: sgd, adam and adamw train the model") {
                                     std::pair{"adam", std::span<const ParamSpec>(kAdamParams)},
                                     std::pair{"adamw", std::span<const ParamSpec>(kAdamWParams)}}) {
     INFO(name);
-    TrainerOptions options{.max_epochs = 30};
+    TrainerOptions options{{.max_epochs = 30}};
     options.optimizer = OptimizerConfig{name, args_for(table, "{lr: 0.05}")};
     const at::Tensor fitted = train(4, options);
     // y = 3x + 1: the fit moves towards weight 3, bias 1.
@@ -75,30 +75,30 @@ TEST_CASE("optimizers from a job: sgd, adam and adamw train the model") {
 }
 
 TEST_CASE("accumulating 2 batches of 2 equals 1 batch of 4") {
-  TrainerOptions accumulated{.max_epochs = 3};
+  TrainerOptions accumulated{{.max_epochs = 3}};
   accumulated.optimizer = sgd(0.3);
   accumulated.accumulate_grad_batches = 2;
-  TrainerOptions whole{.max_epochs = 3};
+  TrainerOptions whole{{.max_epochs = 3}};
   whole.optimizer = sgd(0.3);
   const at::Tensor a = train(2, accumulated);
   const at::Tensor b = train(4, whole);
   CHECK(at::allclose(a, b, 1e-6, 1e-6));
-  TrainerOptions plain{.max_epochs = 3};
+  TrainerOptions plain{{.max_epochs = 3}};
   plain.optimizer = sgd(0.3);
   CHECK_FALSE(at::allclose(train(2, plain), b, 1e-6, 1e-6));  // without accumulation it differs
 }
 
 TEST_CASE("gradient clipping bounds each step; a schedule scales the lr") {
-  const at::Tensor start = train(8, {.max_epochs = 1, .limit_train_batches = 0});
-  TrainerOptions clipped{.max_epochs = 1};
+  const at::Tensor start = train(8, {{.max_epochs = 1, .limit_train_batches = 0}});
+  TrainerOptions clipped{{.max_epochs = 1}};
   clipped.optimizer = sgd(1.0);
   clipped.gradient_clip_val = 0.001;
   CHECK((train(8, clipped) - start).norm().item<double>() <= doctest::Approx(0.001));
 
-  TrainerOptions warming{.max_epochs = 1};
+  TrainerOptions warming{{.max_epochs = 1}};
   warming.optimizer = sgd(1.0);
   warming.lr_scheduler = ScheduleConfig{"constant", args_for(kConstantScheduleParams, "{warmup_steps: 999999}")};
-  TrainerOptions unscheduled{.max_epochs = 1};
+  TrainerOptions unscheduled{{.max_epochs = 1}};
   unscheduled.optimizer = sgd(1.0);
   const double moved_warming = (train(8, warming) - start).norm().item<double>();
   const double moved_plain = (train(8, unscheduled) - start).norm().item<double>();

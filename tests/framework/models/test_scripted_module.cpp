@@ -68,7 +68,7 @@ TEST_CASE("a TorchScript classifier trains with cross_entropy and reports accura
   DataLoader train(std::make_shared<SyntheticDataset>(512, 4, 3, 3), {32, true});
   DataLoader val(std::make_shared<SyntheticDataset>(256, 4, 3, 3), {64});
   Events events;
-  TrainerOptions options{.max_epochs = 5};
+  TrainerOptions options{{.max_epochs = 5}};
   Diagnostics diagnostics;
   options.optimizer = OptimizerConfig{"adam", validate_params(YAML::Load("{lr: 0.05}"), kAdamParams, "optimizer.init_args",
                                                              JobSource("job.yaml"), diagnostics)};

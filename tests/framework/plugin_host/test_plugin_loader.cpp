@@ -73,6 +73,19 @@ TEST_CASE("a plugin whose info struct has another layout is refused") {
   CHECK(message.find("a PluginInfo of size 16 and alignment 8, this minitrain expects size 40") != std::string::npos);
 }
 
+TEST_CASE("a plugin built against another LibTorch is refused, naming both versions") {
+  const std::string message = load_error(PluginLoader(std::vector<fs::path>{}), (kFixtures / "other_torch.so").string());
+  CHECK(message.find(std::string("was built against LibTorch 0.1.0, this minitrain uses LibTorch ") + TORCH_VERSION) !=
+        std::string::npos);
+  CHECK(message.find("fix: rebuild the plugin against LibTorch") != std::string::npos);
+}
+
+TEST_CASE("a plugin built against another layout of the events is refused") {
+  const std::string message = load_error(PluginLoader(std::vector<fs::path>{}), (kFixtures / "other_events.so").string());
+  CHECK(message.find("was built against another layout of minitrain's events") != std::string::npos);
+  CHECK(message.find("fix: rebuild the plugin against this minitrain's headers") != std::string::npos);
+}
+
 TEST_CASE("a constructor that throws reaches the host as a PluginError naming the plugin") {
   const LoadedPlugin plugin = PluginLoader(std::vector<fs::path>{}).load((kFixtures / "throwing_ctor.so").string());
   CHECK_THROWS_WITH_AS(plugin.create(PluginArgs{}), "plugin 'throwing_ctor' failed to start: cannot open the database",

@@ -1,0 +1,100 @@
+// The dataset formats: their parameters and how each is read.
+#include "minitrain/data/dataset_kinds.hpp"
+
+#include <fmt/format.h>
+
+#include "minitrain/data/fasta.hpp"
+#include "minitrain/data/synthetic_dataset.hpp"
+#include "minitrain/data/table_file.hpp"
+#include "minitrain/data/tensor_dataset.hpp"
+
+namespace minitrain {
+
+namespace {
+
+constexpr ParamSpec kBatchSize{"batch_size", ParamType::Int, "null", "samples per batch (null: data.batch_size)", nullptr,
+                               at_least(1)};
+
+constexpr ParamSpec kFastaParams[] = {
+    {"fasta", ParamType::Path, nullptr, "FASTA file of protein sequences", nullptr},
+    {"max_length", ParamType::Int, "512", "tokens per sequence, <cls> and <eos> included; longer ones are truncated", nullptr,
+     at_least(3)},
+    {"padding", ParamType::Enum, "longest", "pad each batch to its longest sequence or to max_length", "longest|max_length"},
+    kBatchSize,
+};
+constexpr ParamSpec kTableParams[] = {
+    {"table", ParamType::Path, nullptr, "CSV or TSV file of numbers with a header row", nullptr},
+    {"delimiter", ParamType::Enum, "auto", "auto: tab for .tsv/.tab files, comma otherwise", "auto|comma|tab"},
+    {"features", ParamType::StringList, "null", "feature columns, in order (null: every column that is not a target)", nullptr},
+    {"targets", ParamType::StringList, "[]", "target columns (none: no targets, e.g. to predict)", nullptr},
+    {"class_targets", ParamType::Bool, "false", "one target column of class labels 0..C-1, read as int64 [B]", nullptr},
+    kBatchSize,
+};
+constexpr ParamSpec kTensorsParams[] = {
+    {"tensors", ParamType::Path, nullptr, "file from Python's torch.save({'name': tensor, ...}), one row per sample", nullptr},
+    {"keys", ParamType::StringList, "null", "tensors to use (null: all)", nullptr},
+    kBatchSize,
+};
+constexpr ParamSpec kSyntheticParams[] = {
+    {"synthetic", ParamType::Int, nullptr, "number of samples", nullptr, at_least(1)},
+    {"num_features", ParamType::Int, "16", "width of features [B, F]", nullptr, at_least(1)},
+    {"num_classes", ParamType::Int, "2", "classes of targets [B]; 0: regression targets [B, 1]", nullptr},
+    {"seed", ParamType::Int, "0", "the same seed gives the same samples", nullptr},
+    kBatchSize,
+};
+
+std::vector<ArgProblem> synthetic_problems(const PluginArgs& args) {
+  if (!args.has("num_classes")) return {};  // already reported
+  const std::int64_t classes = args.integer("num_classes");
+  if (classes < 0 || classes == 1) return {{"num_classes", fmt::format("must be 0 (regression) or at least 2, got {}", classes)}};
+  return {};
+}
+
+std::shared_ptr<const Dataset> make_fasta(const PluginArgs& args) {
+  const Padding padding = args.string("padding") == "longest" ? Padding::longest : Padding::max_length;
+  return std::make_shared<FastaDataset>(read_fasta(args.string("fasta")), args.integer("max_length"), padding);
+}
+
+std::shared_ptr<const Dataset> make_table(const PluginArgs& args) {
+  TableOptions options;
+  const std::string delimiter = args.string("delimiter");
+  options.delimiter = delimiter == "comma" ? ',' : delimiter == "tab" ? '\t' : 0;
+  if (args.has("features")) options.features = args.string_list("features");
+  options.targets = args.string_list("targets");
+  options.class_targets = args.boolean("class_targets");
+  return std::make_shared<TensorDataset>(read_table(args.string("table"), options));
+}
+
+std::shared_ptr<const Dataset> make_tensors(const PluginArgs& args) {
+  return std::make_shared<TensorDataset>(
+      load_tensor_file(args.string("tensors"), args.has("keys") ? args.string_list("keys") : std::vector<std::string>{}));
+}
+
+std::shared_ptr<const Dataset> make_synthetic(const PluginArgs& args) {
+  return std::make_shared<SyntheticDataset>(args.integer("synthetic"), args.integer("num_features"),
+                                            args.integer("num_classes"), static_cast<std::uint64_t>(args.integer("seed")));
+}
+
+constexpr DatasetKind kDatasetKinds[] = {
+    {"fasta", "protein sequences, tokenized: input_ids [B, L] int64, attention_mask [B, L] bool", kFastaParams, nullptr,
+     make_fasta},
+    {"table", "a CSV/TSV table of numbers: features [B, F] float32, targets [B, T] float32 or [B] int64", kTableParams,
+     nullptr, make_table},
+    {"tensors", "a torch.save dict of tensors, one row per sample: each tensor by its name", kTensorsParams, nullptr,
+     make_tensors},
+    {"synthetic", "N seeded samples of a linear teacher: features [B, F] float32, targets [B] int64", kSyntheticParams,
+     synthetic_problems, make_synthetic},
+};
+
+}  // namespace
+
+std::span<const DatasetKind> dataset_kinds() { return kDatasetKinds; }
+
+const DatasetKind* find_dataset_kind(const std::string& name) {
+  for (const DatasetKind& kind : kDatasetKinds) {
+    if (name == kind.name) return &kind;
+  }
+  return nullptr;
+}
+
+}  // namespace minitrain

@@ -1,0 +1,37 @@
+#pragma once
+// The prediction files' names and reserved keys: a contract with Python users
+// (BioNeMo's names) shared by the writer, its resume and `collect`.
+//   predictions__rank_{R}__batch_{B}.pt   one batch, in output_dir or in subdir_{B / files_per_subdir}/
+//   predictions__rank_{R}.pt              one epoch, in output_dir
+// A name ending in .tmpN is a file still being written. Each file is a dict of
+// the prediction's keys plus the two the writer reserves (below).
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace minitrain {
+
+inline constexpr const char* kBatchIdxKey = "batch_idx";          // int64 [1]; [num_batches] in an epoch file
+inline constexpr const char* kBatchIndicesKey = "batch_indices";  // int64 [rows]: the dataset index of every row
+
+// What a prediction file's name says.
+struct PredictionFileName {
+  int rank = 0;
+  std::optional<std::int64_t> batch_idx;  // none: an epoch file
+  bool temporary = false;                 // .tmpN: not finished
+};
+
+std::filesystem::path batch_file(const std::filesystem::path& dir, int rank, std::int64_t batch_idx,
+                                 std::optional<std::int64_t> files_per_subdir);
+std::filesystem::path epoch_file(const std::filesystem::path& dir, int rank);
+
+// nullopt for a name that is not a prediction file's (or a rank or batch too large to be one).
+std::optional<PredictionFileName> parse_prediction_file_name(const std::string& filename);
+
+// Every prediction file in `dir` and its subdir_N folders (not deeper), sorted by path.
+std::vector<std::pair<std::filesystem::path, PredictionFileName>> prediction_files_in(const std::filesystem::path& dir);
+
+}  // namespace minitrain

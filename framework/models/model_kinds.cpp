@@ -1,0 +1,47 @@
+// The built-in model kinds.
+#include "minitrain/models/model_kinds.hpp"
+
+#include "minitrain/data/tokenizer.hpp"
+#include "minitrain/models/protein_encoder.hpp"
+#include "minitrain/models/scripted_module.hpp"
+
+namespace minitrain {
+
+namespace {
+
+std::unique_ptr<Module> make_encoder(const PluginArgs& args) {
+  return make_protein_encoder(args, AminoAcidTokenizer().vocab_size());
+}
+
+constexpr ModelKind kModelKinds[] = {
+    {"protein_encoder", "a small transformer encoder of protein sequences with a masked-token loss", false,
+     kProteinEncoderParams, protein_encoder_arg_problems, make_encoder, true, true, false},
+    {"torchscript", "a TorchScript file from Python (torch.jit.script or trace, then torch.jit.save)", true,
+     kScriptedModuleParams, nullptr, load_scripted_module, false, false, true},
+};
+
+}  // namespace
+
+std::span<const ModelKind> model_kinds() { return kModelKinds; }
+
+const ModelKind* find_model_kind(const std::string& name) {
+  for (const ModelKind& kind : kModelKinds) {
+    if (name == kind.name) return &kind;
+  }
+  return nullptr;
+}
+
+const char* model_class_paths() {
+  static const std::string names = [] {
+    std::string joined;
+    for (const ModelKind& kind : kModelKinds) {
+      if (kind.named_by_key) continue;
+      if (!joined.empty()) joined += '|';
+      joined += kind.name;
+    }
+    return joined;
+  }();
+  return names.c_str();
+}
+
+}  // namespace minitrain
