@@ -212,7 +212,8 @@ void run_job(const JobRequest& request) {
   live_callbacks.connect(events);
   const auto run_log = connect_run_log(events);
 
-  TrainerOptions options{job.trainer};
+  TrainerOptions options;
+  static_cast<TrainerSettings&>(options) = job.trainer;
   options.device = device;
   options.optimizer = job.optimizer;
   options.lr_scheduler = job.lr_scheduler;

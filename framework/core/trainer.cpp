@@ -108,66 +108,25 @@ void Trainer::share_rank0_weights(torch::nn::Module& network) {
   options_.communicator->broadcast_from_rank0(parameters_and_buffers(network), "sharing rank 0's weights");
 }
 
-void Trainer::run_fit(Module& module, DataLoader& loader, DataLoader* val_loader) {
-  torch::nn::Module& network = module.network();
-  network.to(options_.device);
-  events_.setup(Setup{Stage::fit, options_.global_rank, options_.world_size});
-  std::unique_ptr<torch::optim::Optimizer> optimizer =
-      options_.optimizer ? make_optimizer(*options_.optimizer, network.parameters()) : module.configure_optimizers();
-  if (!optimizer) throw Error("configure_optimizers returned no optimizer");
-  const std::int64_t accumulate = std::max<std::int64_t>(options_.accumulate_grad_batches, 1);
-  const std::int64_t batches_per_epoch = limited(loader.num_batches(), options_.limit_train_batches);
-  const std::int64_t steps_per_epoch = (batches_per_epoch + accumulate - 1) / accumulate;
-  const LrSchedule schedule = options_.lr_scheduler ? make_lr_schedule(*options_.lr_scheduler, steps_per_epoch * options_.max_epochs) : nullptr;
+// What one fit carries from step to step.
+struct Trainer::FitState {
+  torch::nn::Module& network;
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
+  LrSchedule schedule;
   std::vector<double> base_lrs;
-  for (auto& group : optimizer->param_groups()) base_lrs.push_back(group.options().get_lr());
+  std::int64_t accumulate;
+  std::int64_t batches_per_epoch;
+  Communicator* communicator;  // null with one rank
+  TrainingProgress progress;   // where the fit is, for a checkpoint asked for at any event
+};
 
-  Communicator* const communicator =
-      options_.communicator && options_.communicator->world_size() > 1 ? options_.communicator : nullptr;
-  auto optimizer_step = [&] {
-    if (communicator) {
-      // As DDP: after backward, every rank's gradients become their mean over ranks.
-      std::vector<at::Tensor> gradients;
-      for (at::Tensor& parameter : network.parameters()) {
-        if (!parameter.requires_grad()) continue;
-        if (!parameter.grad().defined()) parameter.mutable_grad() = at::zeros_like(parameter);
-        gradients.push_back(parameter.grad());
-      }
-      communicator->average(gradients);
-    }
-    if (options_.gradient_clip_val) torch::nn::utils::clip_grad_norm_(network.parameters(), *options_.gradient_clip_val);
-    if (schedule) {
-      const double factor = schedule(global_step_);
-      for (std::size_t g = 0; g < base_lrs.size(); ++g) optimizer->param_groups()[g].options().set_lr(base_lrs[g] * factor);
-    }
-    optimizer->step();
-    optimizer->zero_grad();
-    ++global_step_;
-  };
-
-  std::int64_t epoch = 0;
-  TrainingProgress resumed;  // where in its epoch a mid-epoch checkpoint stopped
-  if (options_.resume_from) {
-    resumed = restore_training_checkpoint(*options_.resume_from, network, *optimizer);
-    epoch = resumed.epochs_done;
-    global_step_ = resumed.global_step;
-    const c10::IValue callback_states = saved_callback_states(*options_.resume_from);
-    if (options_.callbacks && !callback_states.isNone()) {
-      for (const std::string& key : options_.callbacks->load_state_dict(callback_states, options_.resume_from->file))
-        log::warn(fmt::format("{}: state saved by callback '{}', which this job does not have; ignored",
-                              options_.resume_from->file.string(), key));
-    }
-  }
-  share_rank0_weights(network);
+void Trainer::run_fit(Module& module, DataLoader& loader, DataLoader* val_loader) {
+  FitState fit = begin_fit(module, loader);
+  share_rank0_weights(fit.network);
   const c10::impl::GenericDict no_callback_states(c10::StringType::get(), c10::AnyType::get());
-  const std::int64_t validate_every = std::max<std::int64_t>(options_.check_val_every_n_epoch, 1);
-
-  // Where the fit is, for a checkpoint a callback asks for at any event.
-  TrainingProgress progress{epoch, global_step_, resumed.batches_done, resumed.epoch_loss_sum,
-                            resumed.epoch_loss_batches};
   events_.control.start_run([&](const std::filesystem::path& path) {
-    progress.global_step = global_step_;
-    save_training_checkpoint(path, network, *optimizer, progress,
+    fit.progress.global_step = global_step_;
+    save_training_checkpoint(path, fit.network, *fit.optimizer, fit.progress,
                              options_.callbacks ? options_.callbacks->state_dict() : no_callback_states);
   });
   struct EndRun {
@@ -175,57 +134,15 @@ void Trainer::run_fit(Module& module, DataLoader& loader, DataLoader* val_loader
     ~EndRun() { control.end_run(); }
   } end_run{events_.control};
 
+  const std::int64_t validate_every = std::max<std::int64_t>(options_.check_val_every_n_epoch, 1);
+  std::int64_t epoch = fit.progress.epochs_done;
   events_.fit_start(FitStart{options_.max_epochs});
   for (; epoch < options_.max_epochs && !events_.control.stop_requested(); ++epoch) {
-    loader.set_epoch(epoch);
-    network.train();
-    events_.train_epoch_start(TrainEpochStart{epoch, batches_per_epoch});
-    optimizer->zero_grad();
-    double& loss_sum = progress.epoch_loss_sum;
-    for (std::int64_t batch_idx = progress.batches_done; batch_idx < batches_per_epoch; ++batch_idx) {
-      throw_if_interrupted();
-      const auto indices = loader.batch_indices(batch_idx);
-      const Batch batch = loader.batch(batch_idx).to(options_.device);
-      events_.train_batch_start(TrainBatchStart{epoch, batch_idx, 0, indices, batch});
-      const at::Tensor loss = module.training_step(batch, batch_idx);
-      if (!loss.defined() || loss.numel() != 1)
-        throw Error(fmt::format("training_step must return a scalar loss (epoch {}, batch {})", epoch, batch_idx));
-      const double value = loss.item<double>();
-      const bool finite = std::isfinite(value);
-      if (!finite && options_.on_nonfinite_loss == NonFiniteLoss::error)
-        throw Error(fmt::format("the loss is {} at epoch {}, batch {}; lower the learning rate or check the data "
-                                "(trainer.on_nonfinite_loss: skip_batch leaves such batches out instead)",
-                                value, epoch, batch_idx));
-      if (finite) {
-        // As Lightning does: each batch of an accumulation window adds loss / N to the gradients.
-        (accumulate > 1 ? loss / static_cast<double>(accumulate) : loss).backward();
-        loss_sum += value;
-        ++progress.epoch_loss_batches;
-      } else {
-        log::warn(fmt::format("the loss is {} at epoch {}, batch {}: batch skipped (trainer.on_nonfinite_loss: skip_batch)",
-                              value, epoch, batch_idx));
-      }
-      // Taken even after a skipped batch, so every rank joins the same gradient averaging.
-      if ((batch_idx + 1) % accumulate == 0 || batch_idx + 1 == batches_per_epoch) optimizer_step();
-      progress.batches_done = batch_idx + 1;
-      const at::Tensor detached = loss.detach();
-      events_.train_batch_end(TrainBatchEnd{epoch, batch_idx, 0, global_step_, indices, batch, detached});
-      if (events_.control.stop_requested()) {
-        if (batch_idx + 1 < batches_per_epoch && (batch_idx + 1) % accumulate != 0) optimizer_step();  // no half window left behind
-        break;
-      }
-    }
-    const std::int64_t skipped = progress.batches_done - progress.epoch_loss_batches;
-    if (skipped > 0)
-      log::warn(fmt::format("epoch {}: {} of {} batch(es) skipped for a non-finite loss", epoch, skipped, progress.batches_done));
-    MetricAccumulator train_loss;
-    train_loss.add({{"loss", {loss_sum, static_cast<double>(progress.epoch_loss_batches)}}});
-    MetricValues metrics = summed_over_ranks(train_loss, communicator).values("train_");
-    progress = {epoch + 1, global_step_, 0, 0.0, 0};  // from here on, checkpoints resume with the next epoch
+    MetricValues metrics = train_one_epoch(fit, module, loader, epoch);
     const double mean_loss = metrics.at("train_loss");
     if (val_loader && (epoch + 1) % validate_every == 0 && !events_.control.stop_requested()) {
       metrics.merge(run_validation(module, *val_loader, epoch));
-      network.train();
+      fit.network.train();
     }
     events_.train_epoch_end(TrainEpochEnd{epoch, mean_loss, metrics, global_step_});
     // After the epoch's last event, so every callback's state includes this epoch.
@@ -235,6 +152,109 @@ void Trainer::run_fit(Module& module, DataLoader& loader, DataLoader* val_loader
     log::info(fmt::format("fit stopped after epoch {}: {}", epoch - 1, events_.control.stop_reason()));
   events_.fit_end(FitEnd{epoch, global_step_});
   events_.teardown(Teardown{Stage::fit});
+}
+
+Trainer::FitState Trainer::begin_fit(Module& module, DataLoader& loader) {
+  torch::nn::Module& network = module.network();
+  network.to(options_.device);
+  events_.setup(Setup{Stage::fit, options_.global_rank, options_.world_size});
+  std::unique_ptr<torch::optim::Optimizer> optimizer =
+      options_.optimizer ? make_optimizer(*options_.optimizer, network.parameters()) : module.configure_optimizers();
+  if (!optimizer) throw Error("configure_optimizers returned no optimizer");
+  const std::int64_t accumulate = std::max<std::int64_t>(options_.accumulate_grad_batches, 1);
+  const std::int64_t batches_per_epoch = limited(loader.num_batches(), options_.limit_train_batches);
+  const std::int64_t steps_per_epoch = (batches_per_epoch + accumulate - 1) / accumulate;
+  LrSchedule schedule =
+      options_.lr_scheduler ? make_lr_schedule(*options_.lr_scheduler, steps_per_epoch * options_.max_epochs) : nullptr;
+  std::vector<double> base_lrs;
+  for (auto& group : optimizer->param_groups()) base_lrs.push_back(group.options().get_lr());
+  Communicator* const communicator =
+      options_.communicator && options_.communicator->world_size() > 1 ? options_.communicator : nullptr;
+  FitState fit{network, std::move(optimizer), std::move(schedule), std::move(base_lrs), accumulate, batches_per_epoch,
+               communicator, {}};
+  if (options_.resume_from) resume(fit);
+  return fit;
+}
+
+void Trainer::resume(FitState& fit) {
+  const TrainingProgress resumed = restore_training_checkpoint(*options_.resume_from, fit.network, *fit.optimizer);
+  global_step_ = resumed.global_step;
+  fit.progress = resumed;  // a mid-epoch checkpoint goes on with the next batch of its epoch
+  const c10::IValue callback_states = saved_callback_states(*options_.resume_from);
+  if (!options_.callbacks || callback_states.isNone()) return;
+  for (const std::string& key : options_.callbacks->load_state_dict(callback_states, options_.resume_from->file))
+    log::warn(fmt::format("{}: state saved by callback '{}', which this job does not have; ignored",
+                          options_.resume_from->file.string(), key));
+}
+
+void Trainer::optimizer_step(FitState& fit) {
+  if (fit.communicator) {
+    // As DDP: after backward, every rank's gradients become their mean over ranks.
+    std::vector<at::Tensor> gradients;
+    for (at::Tensor& parameter : fit.network.parameters()) {
+      if (!parameter.requires_grad()) continue;
+      if (!parameter.grad().defined()) parameter.mutable_grad() = at::zeros_like(parameter);
+      gradients.push_back(parameter.grad());
+    }
+    fit.communicator->average(gradients);
+  }
+  if (options_.gradient_clip_val) torch::nn::utils::clip_grad_norm_(fit.network.parameters(), *options_.gradient_clip_val);
+  if (fit.schedule) {
+    const double factor = fit.schedule(global_step_);
+    for (std::size_t g = 0; g < fit.base_lrs.size(); ++g)
+      fit.optimizer->param_groups()[g].options().set_lr(fit.base_lrs[g] * factor);
+  }
+  fit.optimizer->step();
+  fit.optimizer->zero_grad();
+  ++global_step_;
+}
+
+MetricValues Trainer::train_one_epoch(FitState& fit, Module& module, DataLoader& loader, std::int64_t epoch) {
+  loader.set_epoch(epoch);
+  fit.network.train();
+  events_.train_epoch_start(TrainEpochStart{epoch, fit.batches_per_epoch});
+  fit.optimizer->zero_grad();
+  TrainingProgress& progress = fit.progress;
+  for (std::int64_t batch_idx = progress.batches_done; batch_idx < fit.batches_per_epoch; ++batch_idx) {
+    throw_if_interrupted();
+    const auto indices = loader.batch_indices(batch_idx);
+    const Batch batch = loader.batch(batch_idx).to(options_.device);
+    events_.train_batch_start(TrainBatchStart{epoch, batch_idx, 0, indices, batch});
+    const at::Tensor loss = module.training_step(batch, batch_idx);
+    if (!loss.defined() || loss.numel() != 1)
+      throw Error(fmt::format("training_step must return a scalar loss (epoch {}, batch {})", epoch, batch_idx));
+    const double value = loss.item<double>();
+    const bool finite = std::isfinite(value);
+    if (!finite && options_.on_nonfinite_loss == NonFiniteLoss::error)
+      throw Error(fmt::format("the loss is {} at epoch {}, batch {}; lower the learning rate or check the data "
+                              "(trainer.on_nonfinite_loss: skip_batch leaves such batches out instead)",
+                              value, epoch, batch_idx));
+    if (finite) {
+      // As Lightning does: each batch of an accumulation window adds loss / N to the gradients.
+      (fit.accumulate > 1 ? loss / static_cast<double>(fit.accumulate) : loss).backward();
+      progress.epoch_loss_sum += value;
+      ++progress.epoch_loss_batches;
+    } else {
+      log::warn(fmt::format("the loss is {} at epoch {}, batch {}: batch skipped (trainer.on_nonfinite_loss: skip_batch)",
+                            value, epoch, batch_idx));
+    }
+    // Taken even after a skipped batch, so every rank joins the same gradient averaging.
+    if ((batch_idx + 1) % fit.accumulate == 0 || batch_idx + 1 == fit.batches_per_epoch) optimizer_step(fit);
+    progress.batches_done = batch_idx + 1;
+    const at::Tensor detached = loss.detach();
+    events_.train_batch_end(TrainBatchEnd{epoch, batch_idx, 0, global_step_, indices, batch, detached});
+    if (events_.control.stop_requested()) {
+      if (batch_idx + 1 < fit.batches_per_epoch && (batch_idx + 1) % fit.accumulate != 0) optimizer_step(fit);  // no half window left behind
+      break;
+    }
+  }
+  const std::int64_t skipped = progress.batches_done - progress.epoch_loss_batches;
+  if (skipped > 0)
+    log::warn(fmt::format("epoch {}: {} of {} batch(es) skipped for a non-finite loss", epoch, skipped, progress.batches_done));
+  MetricAccumulator train_loss;
+  train_loss.add({{"loss", {progress.epoch_loss_sum, static_cast<double>(progress.epoch_loss_batches)}}});
+  progress = {epoch + 1, global_step_, 0, 0.0, 0};  // from here on, checkpoints resume with the next epoch
+  return summed_over_ranks(train_loss, fit.communicator).values("train_");
 }
 
 MetricValues Trainer::run_validation(Module& module, DataLoader& loader, std::int64_t epoch) {

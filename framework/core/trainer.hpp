@@ -52,7 +52,14 @@ class Trainer {
   const TrainerOptions& options() const { return options_; }
 
  private:
+  struct FitState;
+  // fit, step by step: set up (optimizer, schedule, resume), then per epoch
+  // train_one_epoch (each optimizer_step averaging gradients over ranks), validate.
   void run_fit(Module& module, DataLoader& loader, DataLoader* val_loader);
+  FitState begin_fit(Module& module, DataLoader& loader);
+  void resume(FitState& fit);
+  MetricValues train_one_epoch(FitState& fit, Module& module, DataLoader& loader, std::int64_t epoch);
+  void optimizer_step(FitState& fit);
   // Validation batches in eval mode without gradients, between validation_start and _end.
   MetricValues run_validation(Module& module, DataLoader& loader, std::int64_t epoch);
   void run_predict(Module& module, DataLoader& loader);
