@@ -38,6 +38,16 @@ std::string child_path(const std::string& parent, const std::string& key) {
 
 namespace {
 
+// `value` when `number` lies in the spec's range; otherwise nullopt and the problem.
+std::optional<ParamValue> within_range(ParamValue value, double number, const std::string& shown, const ParamSpec& spec,
+                                       std::string& problem) {
+  if (auto out_of_range = range_problem(spec.range, number, shown)) {
+    problem = *out_of_range;
+    return std::nullopt;
+  }
+  return value;
+}
+
 // Converts one value to its declared type, or says what was expected.
 std::optional<ParamValue> convert(const YAML::Node& node, const ParamSpec& spec, std::string& problem) {
   const bool optional = spec.default_value && std::string(spec.default_value) == "null";
@@ -49,25 +59,15 @@ std::optional<ParamValue> convert(const YAML::Node& node, const ParamSpec& spec,
   switch (spec.type) {
     case ParamType::Int: {
       std::int64_t v;
-      if (node.IsScalar() && YAML::convert<std::int64_t>::decode(node, v)) {
-        if (auto out_of_range = range_problem(spec.range, static_cast<double>(v), std::to_string(v))) {
-          problem = *out_of_range;
-          return std::nullopt;
-        }
-        return ParamValue{v};
-      }
+      if (node.IsScalar() && YAML::convert<std::int64_t>::decode(node, v))
+        return within_range(ParamValue{v}, static_cast<double>(v), std::to_string(v), spec, problem);
       problem = fmt::format("expected an integer, got {}", describe(node));
       return std::nullopt;
     }
     case ParamType::Float: {
       double v;
-      if (node.IsScalar() && YAML::convert<double>::decode(node, v)) {
-        if (auto out_of_range = range_problem(spec.range, v, node.Scalar())) {
-          problem = *out_of_range;
-          return std::nullopt;
-        }
-        return ParamValue{v};
-      }
+      if (node.IsScalar() && YAML::convert<double>::decode(node, v))
+        return within_range(ParamValue{v}, v, node.Scalar(), spec, problem);
       problem = fmt::format("expected a number, got {}", describe(node));
       return std::nullopt;
     }

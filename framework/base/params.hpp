@@ -56,6 +56,15 @@ std::optional<std::string> range_problem(const ParamRange& range, double value, 
 // "at least 1", "in (0, 1]", "" for no bounds: for help texts.
 std::string describe(const ParamRange& range);
 
+// The entry called `name` in a table of kinds (anything with a `name`); nullptr when none is.
+template <class Kind>
+const Kind* find_by_name(std::span<const Kind> kinds, const std::string& name) {
+  for (const Kind& kind : kinds) {
+    if (name == kind.name) return &kind;
+  }
+  return nullptr;
+}
+
 using StringIntMap = std::map<std::string, std::int64_t>;
 using StringList = std::vector<std::string>;
 using ParamValue = std::variant<std::monostate, std::string, std::int64_t, double, bool, StringIntMap, StringList>;

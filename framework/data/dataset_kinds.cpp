@@ -90,11 +90,6 @@ constexpr DatasetKind kDatasetKinds[] = {
 
 std::span<const DatasetKind> dataset_kinds() { return kDatasetKinds; }
 
-const DatasetKind* find_dataset_kind(const std::string& name) {
-  for (const DatasetKind& kind : kDatasetKinds) {
-    if (name == kind.name) return &kind;
-  }
-  return nullptr;
-}
+const DatasetKind* find_dataset_kind(const std::string& name) { return find_by_name<DatasetKind>(kDatasetKinds, name); }
 
 }  // namespace minitrain

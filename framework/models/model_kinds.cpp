@@ -24,12 +24,7 @@ constexpr ModelKind kModelKinds[] = {
 
 std::span<const ModelKind> model_kinds() { return kModelKinds; }
 
-const ModelKind* find_model_kind(const std::string& name) {
-  for (const ModelKind& kind : kModelKinds) {
-    if (name == kind.name) return &kind;
-  }
-  return nullptr;
-}
+const ModelKind* find_model_kind(const std::string& name) { return find_by_name<ModelKind>(kModelKinds, name); }
 
 const char* model_class_paths() {
   static const std::string names = [] {
