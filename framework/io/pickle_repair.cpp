@@ -46,7 +46,11 @@ class StackTracer {
           single_adds.push_back(op_at);
           pop(1);
           break;
-        case 'b': case '0': if (!pop(1)) underflow(op_at); break;
+        case '0': if (!pop(1)) underflow(op_at); break;
+        case 'b':  // BUILD: the state on top applies to the object below it, which LibTorch reads unchecked
+          if (stack_.size() < 2) underflow(op_at);
+          pop(1);
+          break;
         case 's':
           if (stack_.size() < 3) underflow(op_at);
           marks_to_insert.push_back(stack_[stack_.size() - 2]);

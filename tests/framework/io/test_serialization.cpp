@@ -100,6 +100,8 @@ TEST_CASE("a corrupt pickle program is refused before the unpickler trusts its l
         std::string::npos);
   CHECK(refusal("\x80\x02}r\x00\x00\x00\x10."s) == "corrupt pickle program (data.pkl), at byte 3 of 9: memo index 268435456 in a program of 9 bytes");
   CHECK(refusal("\x80\x02s."s) == "corrupt pickle program (data.pkl), at byte 2 of 4: opcode 0x73 needs more items than the stack holds");
+  // BUILD applies the state on top to the object below it: a lone dict has nothing below.
+  CHECK(refusal("\x80\x02}b."s) == "corrupt pickle program (data.pkl), at byte 3 of 5: opcode 0x62 needs more items than the stack holds");
   CHECK(refusal("\x80\x02}"s) == "corrupt pickle program (data.pkl), at byte 3 of 3: the program ends without STOP");
   CHECK(refusal("\x80\x02}."s) == "accepted");
   CHECK(refusal("\x80\x02\x95."s) ==
