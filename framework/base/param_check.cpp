@@ -9,6 +9,21 @@
 
 namespace minitrain {
 
+std::string describe(const YAML::Node& node) {
+  if (node.IsNull()) return "null";
+  if (node.IsScalar()) return fmt::format("'{}'", node.Scalar());
+  if (node.IsSequence()) return "a list";
+  if (node.IsMap()) return "a mapping";
+  return "nothing";
+}
+
+std::string child_path(const std::string& parent, const std::string& key) {
+  return parent.empty() ? key : parent + "." + key;
+}
+
+namespace {
+
+// "a|b|c" -> {a, b, c}
 std::vector<std::string> split_choices(const char* choices) {
   std::vector<std::string> out;
   std::string current;
@@ -23,20 +38,6 @@ std::vector<std::string> split_choices(const char* choices) {
   out.push_back(current);
   return out;
 }
-
-std::string describe(const YAML::Node& node) {
-  if (node.IsNull()) return "null";
-  if (node.IsScalar()) return fmt::format("'{}'", node.Scalar());
-  if (node.IsSequence()) return "a list";
-  if (node.IsMap()) return "a mapping";
-  return "nothing";
-}
-
-std::string child_path(const std::string& parent, const std::string& key) {
-  return parent.empty() ? key : parent + "." + key;
-}
-
-namespace {
 
 // `value` when `number` lies in the spec's range; otherwise nullopt and the problem.
 std::optional<ParamValue> within_range(ParamValue value, double number, const std::string& shown, const ParamSpec& spec,

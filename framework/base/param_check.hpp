@@ -45,7 +45,5 @@ void report_arg_problems(const std::vector<ArgProblem>& problems, const YAML::No
 std::string child_path(const std::string& parent, const std::string& key);
 // "'x'", "null", "a list", "a mapping": what a value is, for messages.
 std::string describe(const YAML::Node& node);
-// "a|b|c" -> {a, b, c}
-std::vector<std::string> split_choices(const char* choices);
 
 }  // namespace minitrain

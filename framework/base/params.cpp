@@ -85,11 +85,6 @@ std::optional<std::int64_t> PluginArgs::optional_integer(const std::string& name
   return integer(name);
 }
 
-std::optional<double> PluginArgs::optional_number(const std::string& name) const {
-  if (!has(name)) return std::nullopt;
-  return number(name);
-}
-
 StringList PluginArgs::string_list(const std::string& name) const {
   return get_as<StringList>(get(name), name, "list<string>");
 }

@@ -89,7 +89,6 @@ class PluginArgs {
   StringIntMap string_int_map(const std::string& name) const;
   StringList string_list(const std::string& name) const;
   std::optional<std::int64_t> optional_integer(const std::string& name) const;  // nullopt when null
-  std::optional<double> optional_number(const std::string& name) const;
   const std::map<std::string, ParamValue>& values() const { return values_; }
 
  private:
