@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <torch/csrc/jit/serialization/pickler.h>
 #include <torch/csrc/jit/serialization/unpickler.h>
+#include <torch/version.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -98,6 +99,20 @@ std::vector<std::uint64_t> save_pickled(const c10::IValue& value, const fs::path
   return tensor_offsets;
 }
 
+// A tensor whose sizes and strides reach past its storage record would be read
+// past its end (LibTorch 2.6 does not check); torch.save never writes one.
+void check_within_storage(const at::Tensor& t) {
+  if (t.numel() == 0) return;
+  std::uint64_t last = static_cast<std::uint64_t>(t.storage_offset());
+  for (std::int64_t d = 0; d < t.dim(); ++d) {
+    if (t.stride(d) < 0 || t.storage_offset() < 0) throw std::runtime_error("a tensor with a negative stride or offset");
+    last += static_cast<std::uint64_t>(t.size(d) - 1) * static_cast<std::uint64_t>(t.stride(d));
+  }
+  const std::uint64_t needed = (last + 1) * t.element_size();
+  if (needed > t.storage().nbytes())
+    throw std::runtime_error(fmt::format("a tensor of {} bytes reaches past its {}-byte storage", needed, t.storage().nbytes()));
+}
+
 c10::IValue load_pickled(const fs::path& path) {
   if (!fs::is_regular_file(path)) throw DataError(fmt::format("{}: error: no such file", path.string()));
   auto unreadable = [&](std::string_view why) {
@@ -121,7 +136,9 @@ c10::IValue load_pickled(const fs::path& path) {
       auto read_record = [&](const std::string& name) { return std::get<0>(reader.getRecord("data/" + name)); };
       torch::jit::Unpickler unpickler(read_program, nullptr, nullptr, read_record, at::Device(at::kCPU));
       unpickler.set_version(reader.version());
-      return unpickler.parse_ivalue();
+      c10::IValue value = unpickler.parse_ivalue();
+      for_each_tensor(value, check_within_storage);
+      return value;
     }
   } catch (const c10::Error& e) {
     throw unreadable(e.what_without_backtrace());
@@ -129,9 +146,9 @@ c10::IValue load_pickled(const fs::path& path) {
     throw unreadable(e.what());
   }
   throw DataError(fmt::format("{}: error: this file holds a collections.OrderedDict (a Python state_dict()), which "
-                              "LibTorch 1.13 cannot read\n  fix: save a plain dict in Python: "
+                              "LibTorch {} cannot read\n  fix: save a plain dict in Python: "
                               "torch.save(dict(model.state_dict()), path)",
-                              path.string()));
+                              path.string(), TORCH_VERSION));
 }
 
 at::Tensor compact_cpu(const at::Tensor& tensor) {
