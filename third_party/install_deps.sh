@@ -1,22 +1,37 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages minitrain needs to build, run and test.
+# Installs the Debian packages minitrain needs to build, run and test, on
+# Debian 12 (bookworm: LibTorch 1.13) or Debian 13 (trixie: LibTorch 2.6).
 # Idempotent: packages already present are left alone; nothing is downloaded
 # outside apt. Run as root (or with sudo available).
 set -euo pipefail
 
 packages=(
   # build
-  build-essential cmake ninja-build ccache binutils pkg-config git
+  build-essential cmake ninja-build ccache pkg-config git
   # framework and plugins
   libtorch-dev libyaml-cpp-dev libboost-dev libboost-filesystem-dev
-  libspdlog-dev libfmt-dev libcli11-dev libgloo-dev libdeflate-dev
+  libspdlog-dev libfmt-dev libcli11-dev libgloo-dev libdeflate-dev nlohmann-json3-dev libzip-dev
   # fast BLAS for LibTorch's CPU math (OpenMP build, like LibTorch)
   libopenblas0-openmp
   # tests: unit framework and Python-side readers of prediction files
   doctest-dev python3-torch
   # fuzzing (the fuzz preset): Clang with libFuzzer and its sanitizer runtimes
-  clang libclang-rt-14-dev
+  clang
 )
+
+# What differs between the releases: the Clang runtime's version, where the
+# gold linker lives, and what only Debian 13 has (safetensors for Python;
+# setuptools for torch.export's AOTInductor packaging in the tests).
+os_release=${MINITRAIN_OS_RELEASE:-/etc/os-release}  # which system this is; tests name another file
+release=$(. "$os_release" && echo "${VERSION_CODENAME:-unknown}")
+case "$release" in
+  bookworm) packages+=(binutils libclang-rt-14-dev) ;;
+  trixie) packages+=(binutils-gold libclang-rt-19-dev python3-safetensors python3-setuptools) ;;
+  *)
+    echo "install_deps: Debian '$release' is not supported; minitrain is built and tested on" \
+         "Debian 12 (bookworm) and Debian 13 (trixie) — see the README's Platforms table" >&2
+    exit 1 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
@@ -26,13 +41,13 @@ for p in "${packages[@]}"; do
 done
 
 if ((${#missing[@]} == 0)); then
-  echo "install_deps: all ${#packages[@]} packages already installed"
+  echo "install_deps: all ${#packages[@]} packages for Debian $release already installed"
   exit 0
 fi
 
 SUDO=""
 if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
-echo "install_deps: installing ${missing[*]}"
+echo "install_deps: installing for Debian $release: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

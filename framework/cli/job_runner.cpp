@@ -73,13 +73,29 @@ void check_job_fits_stage(const JobConfig& job, Stage stage, Diagnostics& diagno
                                   key, key));
   }
   const YAML::Node model = job.resolved["model"];
-  if (job.model.kind && stage != Stage::predict) {
-    if (!job.model.kind->has_own_loss && !job.model.init_args.has("loss"))
+  const ModelKind* kind = job.model.kind;
+  if (kind && !kind->trainable) {
+    if (stage == Stage::fit)
+      diagnostics.error(job.source.locate(model[kind->name], "model." + std::string(kind->name)), "model",
+                        fmt::format("an {} model cannot be trained: its weights are compiled into the package; fit the "
+                                    "Python model (or a TorchScript copy of it) and export it again",
+                                    kind->name));
+    if (job.ckpt_path)
+      diagnostics.error(job.source.locate(job.resolved["ckpt_path"], "ckpt_path"), "ckpt_path",
+                        fmt::format("an {} model's weights are compiled into its package and cannot be replaced; drop "
+                                    "ckpt_path, or load these weights in Python and export again",
+                                    kind->name));
+  }
+  if (kind && stage != Stage::predict && (kind->trainable || stage != Stage::fit)) {
+    if (!kind->has_own_loss && !job.model.init_args.has("loss"))
       diagnostics.error(job.source.locate(model, "model"), "model.loss",
-                        fmt::format("{} needs a loss for the TorchScript model: cross_entropy, mse or module", to_string(stage)));
-    if (stage == Stage::fit && !job.model.kind->has_own_optimizer && !job.optimizer)
+                        fmt::format("{} needs a loss for the {} model: cross_entropy, mse or module", to_string(stage),
+                                    kind->name));
+    if (stage == Stage::fit && !kind->has_own_optimizer && !job.optimizer)
       diagnostics.error(job.source.locate(model, "model"), "optimizer",
-                        "a TorchScript model brings no optimizer; add one, e.g. optimizer: {class_path: adam, init_args: {lr: 0.001}}");
+                        fmt::format("a {} model brings no optimizer; add one, e.g. optimizer: {{class_path: adam, "
+                                    "init_args: {{lr: 0.001}}}}",
+                                    kind->name));
   }
   if (job.model.init_args.has("max_positions")) {
     const std::int64_t max_positions = job.model.init_args.integer("max_positions");

@@ -12,6 +12,7 @@
 #include <cstdlib>
 
 #include "minitrain/base/error.hpp"
+#include "minitrain/base/torch_compat.hpp"
 
 namespace minitrain {
 
@@ -33,6 +34,12 @@ int integer_variable(const EnvLookup& lookup, const char* name, int fallback, in
   if (view.empty() || error != std::errc() || end != view.data() + view.size() || value < minimum)
     throw ConfigError(fmt::format("environment variable {}='{}': expected an integer of at least {}", name, text, minimum));
   return value;
+}
+
+Error not_all_joined(const DistributedEnv& env, const std::string& where, std::int64_t seconds, const std::string& reason) {
+  return Error(fmt::format("rank {}: the {} ranks did not all join the process group at {} within {} s ({}); check that "
+                           "every rank was started, with the same MASTER_ADDR, MASTER_PORT and WORLD_SIZE",
+                           env.rank, env.world_size, where, seconds, reason));
 }
 
 }  // namespace
@@ -77,6 +84,7 @@ Communicator::Communicator(const DistributedEnv& env, std::chrono::milliseconds 
   options.numWorkers = env.world_size;
   options.waitWorkers = true;
   options.timeout = timeout;
+  compat::use_plain_sockets(options);
   try {
     group_->store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, options);
   } catch (const std::exception& e) {
@@ -85,10 +93,7 @@ Communicator::Communicator(const DistributedEnv& env, std::chrono::milliseconds 
       throw Error(fmt::format("rank 0 cannot listen on {}: the port is already in use; pick another MASTER_PORT "
                               "(minitrain launch --master_port)",
                               where));
-    if (env.rank == 0)
-      throw Error(fmt::format("rank 0: not every one of the {} ranks arrived at {} within {} s ({}); check that all were "
-                              "started with the same MASTER_ADDR, MASTER_PORT and WORLD_SIZE",
-                              env.world_size, where, seconds, reason));
+    if (env.rank == 0) throw not_all_joined(env, where, seconds, reason);  // LibTorch 2.x waits for them here
     throw Error(fmt::format("rank {}: could not meet rank 0 at {} within {} s ({}); check that rank 0 runs and "
                             "MASTER_ADDR/MASTER_PORT point at it",
                             env.rank, where, seconds, reason));
@@ -99,9 +104,7 @@ Communicator::Communicator(const DistributedEnv& env, std::chrono::milliseconds 
         env.master_addr == "localhost" || env.master_addr.rfind("127.", 0) == 0 ? "127.0.0.1" : env.master_addr));
     group_->gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(group_->store, env.rank, env.world_size, gloo_options);
   } catch (const std::exception& e) {
-    throw Error(fmt::format("rank {}: the {} ranks did not all join the process group at {} within {} s ({}); check that "
-                            "every rank was started, with the same MASTER_ADDR, MASTER_PORT and WORLD_SIZE",
-                            env.rank, env.world_size, where, seconds, reason_of(e)));
+    throw not_all_joined(env, where, seconds, reason_of(e));  // LibTorch 1.13 waits for them here
   }
 }
 

@@ -10,6 +10,7 @@
 
 #include <mutex>
 
+#include "minitrain/base/torch_compat.hpp"
 #include "minitrain/io/checkpoint.hpp"
 #include "minitrain/base/error.hpp"
 #include "minitrain/io/serialization.hpp"
@@ -22,7 +23,10 @@ namespace {
 
 // LibTorch keys optimizer state by the parameter's TensorImpl address, which
 // differs between runs; files key it by the parameter's position instead.
-std::string state_key(const at::Tensor& parameter) { return c10::guts::to_string(parameter.unsafeGetTensorImpl()); }
+auto state_key(const at::Tensor& parameter) {
+  using StateMap = std::remove_cvref_t<decltype(std::declval<torch::optim::Optimizer&>().state())>;
+  return compat::optimizer_state_key<StateMap>(parameter);
+}
 
 std::vector<at::Tensor> parameters_of(torch::optim::Optimizer& optimizer) {
   std::vector<at::Tensor> parameters;

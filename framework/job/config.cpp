@@ -109,7 +109,7 @@ void load_model(YAML::Node root, JobConfig& job, Diagnostics& diagnostics) {
   YAML::Node model = section(root, "model");
   if (missing) {
     diagnostics.error(job.source.locate(root, ""), "model",
-                      "missing; name the model with class_path: protein_encoder or torchscript: FILE");
+                      "missing; name the model with class_path: protein_encoder, torchscript: FILE or exported: FILE");
     return;
   }
   for (const ModelKind& kind : model_kinds()) {

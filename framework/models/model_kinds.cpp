@@ -2,6 +2,7 @@
 #include "minitrain/models/model_kinds.hpp"
 
 #include "minitrain/data/tokenizer.hpp"
+#include "minitrain/models/exported_module.hpp"
 #include "minitrain/models/protein_encoder.hpp"
 #include "minitrain/models/scripted_module.hpp"
 
@@ -15,9 +16,11 @@ std::unique_ptr<Module> make_encoder(const PluginArgs& args) {
 
 constexpr ModelKind kModelKinds[] = {
     {"protein_encoder", "a small transformer encoder of protein sequences with a masked-token loss", false,
-     kProteinEncoderParams, protein_encoder_arg_problems, make_encoder, true, true, false},
+     kProteinEncoderParams, protein_encoder_arg_problems, make_encoder, true, true, false, true},
     {"torchscript", "a TorchScript file from Python (torch.jit.script or trace, then torch.jit.save)", true,
-     kScriptedModuleParams, nullptr, load_scripted_module, false, false, true},
+     kScriptedModuleParams, nullptr, load_scripted_module, false, false, true, true},
+    {"exported", "an AOTInductor package from Python (torch.export, then torch._inductor.aoti_compile_and_package)", true,
+     kExportedModuleParams, exported_module_problems, load_exported_module, false, false, true, false},
 };
 
 }  // namespace

@@ -3,7 +3,7 @@
 // section against it, `minitrain plugins` lists it, the job runner builds
 // from it. A kind is named either by `class_path: NAME` with its `init_args`
 // (protein_encoder), or by a key of the model section holding its file, the
-// section's other keys being its arguments (torchscript: model.pt).
+// section's other keys being its arguments (torchscript: model.pt, exported: model.pt2).
 #include <memory>
 #include <span>
 #include <string>
@@ -26,6 +26,7 @@ struct ModelKind {
   bool has_own_loss;       // false: fit and validate need the job's `loss`
   bool has_own_optimizer;  // false: fit needs the job's `optimizer:` section
   bool carries_weights;    // true: predict needs no ckpt_path
+  bool trainable;          // false: neither fit nor ckpt_path (the weights are compiled in)
 };
 
 std::span<const ModelKind> model_kinds();

@@ -42,7 +42,7 @@ TEST_CASE("fault catalogue: job files and the command line (exit 2, nothing run)
       {"unknown key", kWriter, false, {}, nullptr, "predict --config {dir}/job.yaml --trainer.colour=blue", 2,
        {"command line (--trainer.colour=blue): error: trainer.colour: unknown key; expected one of max_epochs,"}},
       {"missing required key", nullptr, false, {{"{dir}/job.yaml", "trainer: {max_epochs: 1}\n"}}, nullptr, kPredict, 2,
-       {"{dir}/job.yaml:1:1: error: model: missing; name the model with class_path: protein_encoder or torchscript: FILE",
+       {"{dir}/job.yaml:1:1: error: model: missing; name the model with class_path: protein_encoder, torchscript: FILE or exported: FILE",
         "{dir}/job.yaml: error: data.predict: predict needs a dataset under data.predict"}},
       {"wrongly typed value", kWriter, false, {}, nullptr, "predict --config {dir}/job.yaml --data.batch_size=sixteen", 2,
        {"command line (--data.batch_size=sixteen): error: data.batch_size: expected an integer, got 'sixteen'"}},
@@ -295,4 +295,14 @@ TEST_CASE("fault catalogue: a NaN or infinite loss stops fit by default, or is s
     INFO(finite.output);
     CHECK(finite.exit_code == 0);
   }
+}
+
+TEST_CASE("fault catalogue: install_deps.sh on a release it does not know installs nothing") {
+  TempDir dir;
+  const fs::path os_release = minitrain::testing::write_file(dir / "os-release", "ID=debian\nVERSION_CODENAME=bullseye\n");
+  const Result r = run("MINITRAIN_OS_RELEASE=" + os_release.string() + " bash third_party/install_deps.sh");
+  CHECK(r.exit_code == 1);
+  CHECK(r.output.find("install_deps: Debian 'bullseye' is not supported; minitrain is built and tested on Debian 12 "
+                      "(bookworm) and Debian 13 (trixie)") != std::string::npos);
+  CHECK(r.output.find("installing") == std::string::npos);
 }
