@@ -108,7 +108,7 @@ TEST_CASE("exported models: clear about the LibTorch they need, and on 2.6 equal
   }
   SUBCASE("fit and ckpt_path are refused before anything runs") {
     const Result r = run_cli("fit --config " + exported_job(dir.path(), "dict", "loss: cross_entropy").string() +
-                             " --data.train={table: " + (dir / "val.csv").string() + "} --ckpt_path=" +
+                             " '--data.train={table: " + (dir / "val.csv").string() + "}' --ckpt_path=" +
                              (dir / "inputs.pt").string());
     INFO(r.output);
     CHECK(r.exit_code == 2);
