@@ -100,8 +100,12 @@ std::vector<std::uint64_t> save_pickled(const c10::IValue& value, const fs::path
 }
 
 // A tensor whose sizes and strides reach past its storage record would be read
-// past its end (LibTorch 2.6 does not check); torch.save never writes one.
-void check_within_storage(const at::Tensor& t) {
+// past its end: LibTorch 2.6 sizes a storage by the numel the pickle claims,
+// whatever the record holds, and checks neither. torch.save never writes one.
+void check_within_record(const at::Tensor& t, const std::map<const void*, std::size_t>& record_bytes) {
+  const auto record = record_bytes.find(t.storage().data());
+  const std::uint64_t available =
+      record == record_bytes.end() ? t.storage().nbytes() : std::min<std::uint64_t>(t.storage().nbytes(), record->second);
   if (t.numel() == 0) return;
   std::uint64_t last = static_cast<std::uint64_t>(t.storage_offset());
   for (std::int64_t d = 0; d < t.dim(); ++d) {
@@ -109,8 +113,8 @@ void check_within_storage(const at::Tensor& t) {
     last += static_cast<std::uint64_t>(t.size(d) - 1) * static_cast<std::uint64_t>(t.stride(d));
   }
   const std::uint64_t needed = (last + 1) * t.element_size();
-  if (needed > t.storage().nbytes())
-    throw std::runtime_error(fmt::format("a tensor of {} bytes reaches past its {}-byte storage", needed, t.storage().nbytes()));
+  if (needed > available)
+    throw std::runtime_error(fmt::format("a tensor of {} bytes reaches past its {}-byte storage record", needed, available));
 }
 
 c10::IValue load_pickled(const fs::path& path) {
@@ -133,11 +137,16 @@ c10::IValue load_pickled(const fs::path& path) {
         consumed += length;
         return length;
       };
-      auto read_record = [&](const std::string& name) { return std::get<0>(reader.getRecord("data/" + name)); };
+      std::map<const void*, std::size_t> record_bytes;  // what each storage's record really holds
+      auto read_record = [&](const std::string& name) {
+        auto [data, size] = reader.getRecord("data/" + name);
+        record_bytes[data.get()] = size;
+        return std::move(data);
+      };
       torch::jit::Unpickler unpickler(read_program, nullptr, nullptr, read_record, at::Device(at::kCPU));
       unpickler.set_version(reader.version());
       c10::IValue value = unpickler.parse_ivalue();
-      for_each_tensor(value, check_within_storage);
+      for_each_tensor(value, [&](const at::Tensor& t) { check_within_record(t, record_bytes); });
       return value;
     }
   } catch (const c10::Error& e) {
