@@ -151,12 +151,12 @@ class ExportedModule : public ForwardModule {
       log::warn(fmt::format("{}: cannot tell whether the package was exported with a dynamic batch dimension (no "
                             "generated source in it); a fixed-size package gives wrong rows for other batch sizes",
                             path.string()));
-    expected_inputs_ = count_leaves(call[0]);
+    const std::size_t expected = count_leaves(call[0]);
     const std::size_t named = inputs().size();
-    if (expected_inputs_ != named && !(args.has("loss") && args.string("loss") == "module" && expected_inputs_ == named + 1))
+    if (expected != named && !(passes_target() && expected == named + 1))
       throw DataError(fmt::format("{}: error: the exported forward takes {} tensor(s) but model.inputs names {}\n  fix: list "
                                   "the batch fields forward takes, in order, under model.inputs",
-                                  path.string(), expected_inputs_, named));
+                                  path.string(), expected, named));
   }
 
   torch::nn::Module& network() override { return network_; }
@@ -201,7 +201,6 @@ class ExportedModule : public ForwardModule {
   std::filesystem::path path_;
   torch::inductor::AOTIModelPackageLoader loader_;
   Json out_spec_;
-  std::size_t expected_inputs_ = 0;
   torch::nn::Module network_;  // no parameters: the weights live in the package
 };
 

@@ -49,6 +49,8 @@ class ForwardModule : public Module {
   virtual c10::IValue run_forward(std::vector<at::Tensor> arguments) = 0;
   const std::vector<std::string>& inputs() const { return inputs_; }
   const std::string& kind() const { return kind_; }
+  // loss: module, whose forward takes the target after the inputs.
+  bool passes_target() const { return loss_ == Loss::module; }
 
  private:
   enum class Loss { none, cross_entropy, mse, module };
