@@ -79,7 +79,8 @@ std::optional<ParamValue> convert(const YAML::Node& node, const ParamSpec& spec,
       return std::nullopt;
     }
     case ParamType::String:
-    case ParamType::Path: {
+    case ParamType::Path:
+    case ParamType::OutputDir: {
       if (node.IsScalar() && !node.Scalar().empty()) return ParamValue{node.Scalar()};
       problem = fmt::format("expected a {}, got {}", to_string(spec.type), describe(node));
       return std::nullopt;

@@ -12,7 +12,8 @@ namespace minitrain {
 const char* to_string(ParamType type) {
   switch (type) {
     case ParamType::String: return "string";
-    case ParamType::Path: return "path";
+    case ParamType::Path:
+    case ParamType::OutputDir: return "path";
     case ParamType::Int: return "int";
     case ParamType::Float: return "float";
     case ParamType::Bool: return "bool";

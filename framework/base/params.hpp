@@ -24,6 +24,7 @@ enum class ParamType : std::uint32_t {
   Enum,          // a string from ParamSpec::choices
   StringIntMap,  // {key: int, ...}
   StringList,    // [a, b, ...]
+  OutputDir,     // a path: a directory that no other callback of the job may write into
 };
 
 const char* to_string(ParamType type);

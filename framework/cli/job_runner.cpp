@@ -7,6 +7,8 @@
 #include <torch/nn/module.h>
 
 #include <iostream>
+#include <map>
+#include <span>
 
 #include "minitrain/core/callback_list.hpp"
 #include "minitrain/io/checkpoint.hpp"
@@ -33,6 +35,28 @@ struct CheckedCallback {
   const CallbackSpec* spec;  // where the job names it, for a plugin that fails to start
 };
 
+// Two callbacks writing into one directory would write the same files (the
+// same names, for the same rank) over each other.
+void check_output_dirs(const std::vector<CheckedCallback>& callbacks, const JobConfig& job, Diagnostics& diagnostics) {
+  std::map<fs::path, std::string> owner;  // directory, the callback that writes into it
+  for (const CheckedCallback& callback : callbacks) {
+    const PluginInfo& info = callback.plugin.info();
+    for (const ParamSpec& param : std::span(info.params, info.num_params)) {
+      if (param.type != ParamType::OutputDir || !callback.args.has(param.name)) continue;
+      std::error_code ec;
+      fs::path dir = fs::weakly_canonical(fs::absolute(callback.args.string(param.name)), ec).lexically_normal();
+      if (!dir.has_filename()) dir = dir.parent_path();  // out/ is out
+      const auto [it, first] = owner.emplace(dir, callback.spec->yaml_path);
+      if (first) continue;
+      const std::string path = fmt::format("{}.init_args.{}", callback.spec->yaml_path, param.name);
+      diagnostics.error(job.source.locate(callback.spec->init_args[param.name], path), path,
+                        fmt::format("{} writes into {} too; the two would write the same files over each other\n  fix: "
+                                    "give each callback its own {}",
+                                    it->second, dir.string(), param.name));
+    }
+  }
+}
+
 std::vector<CheckedCallback> check_callbacks(const JobConfig& job, const PluginLoader& loader, Diagnostics& diagnostics) {
   std::vector<CheckedCallback> checked;
   for (const CallbackSpec& spec : job.callbacks) {
@@ -46,6 +70,7 @@ std::vector<CheckedCallback> check_callbacks(const JobConfig& job, const PluginL
       diagnostics.error(spec.where, spec.yaml_path + ".plugin", e.what());
     }
   }
+  check_output_dirs(checked, job, diagnostics);
   return checked;
 }
 

@@ -13,6 +13,8 @@ namespace minitrain {
 // Out of line, so the vtable lives in the library that host and plugins share.
 Dataset::~Dataset() = default;
 
+std::string Dataset::sample_id(std::int64_t index) const { return std::to_string(index); }
+
 const at::Tensor& Batch::field(const std::string& name) const {
   const auto it = fields.find(name);
   if (it != fields.end()) return it->second;
@@ -24,6 +26,7 @@ const at::Tensor& Batch::field(const std::string& name) const {
 Batch Batch::to(c10::Device device) const {
   Batch moved;
   moved.indices = indices;
+  moved.ids = ids;
   for (const auto& [name, tensor] : fields) moved.fields[name] = tensor.to(device);
   return moved;
 }
@@ -75,6 +78,13 @@ std::span<const std::int64_t> DataLoader::batch_indices(std::int64_t batch_idx) 
   return std::span<const std::int64_t>(order_).subspan(begin, end - begin);
 }
 
-Batch DataLoader::batch(std::int64_t batch_idx) const { return dataset_->get_batch(batch_indices(batch_idx)); }
+Batch DataLoader::batch(std::int64_t batch_idx) const {
+  const auto indices = batch_indices(batch_idx);
+  Batch batch = dataset_->get_batch(indices);
+  batch.ids.clear();
+  batch.ids.reserve(indices.size());
+  for (const std::int64_t index : indices) batch.ids.push_back(dataset_->sample_id(index));
+  return batch;
+}
 
 }  // namespace minitrain

@@ -1,6 +1,6 @@
 #pragma once
-// Datasets, batches and the DataLoader. Every batch knows the dataset index of
-// each of its rows, so callbacks can always map outputs back to samples.
+// Datasets, batches and the DataLoader. Every batch knows the dataset index and
+// the ID of each of its rows, so callbacks can always map outputs back to samples.
 #include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
 
@@ -15,6 +15,7 @@ namespace minitrain {
 
 struct Batch {
   std::vector<std::int64_t> indices;         // dataset index of every row
+  std::vector<std::string> ids;              // the sample ID of every row (Dataset::sample_id)
   std::map<std::string, at::Tensor> fields;  // e.g. input_ids [B, L], attention_mask [B, L]
 
   std::int64_t size() const { return static_cast<std::int64_t>(indices.size()); }
@@ -29,6 +30,10 @@ class Dataset {
   virtual std::int64_t size() const = 0;
   // One batch of the given samples, in that order.
   virtual Batch get_batch(std::span<const std::int64_t> indices) const = 0;
+  // The input's own name for a sample (a FASTA header's first word, an ID
+  // column's cell), by which users join predictions to inputs; by default the
+  // index in decimal.
+  virtual std::string sample_id(std::int64_t index) const;
 };
 
 // Which share of the samples this process takes when several ranks run one job.

@@ -15,12 +15,16 @@ namespace {
 constexpr ParamSpec kBatchSize{"batch_size", ParamType::Int, "null", "samples per batch (null: data.batch_size)", nullptr,
                                at_least(1)};
 
+constexpr ParamSpec kDuplicateIds{"duplicate_ids", ParamType::Enum, "warn",
+                                  "samples sharing an ID: a warning with examples, or an error", "warn|error"};
+
 constexpr ParamSpec kFastaParams[] = {
     {"fasta", ParamType::Path, nullptr, "FASTA file of protein sequences", nullptr},
     {"max_length", ParamType::Int, "512", "tokens per sequence, <cls> and <eos> included; longer ones are truncated", nullptr,
      at_least(3)},
     {"padding", ParamType::Enum, "longest", "pad each batch to its longest sequence or to max_length", "longest|max_length"},
     kBatchSize,
+    kDuplicateIds,
 };
 constexpr ParamSpec kTableParams[] = {
     {"table", ParamType::Path, nullptr, "CSV or TSV file of numbers with a header row", nullptr},
@@ -28,12 +32,17 @@ constexpr ParamSpec kTableParams[] = {
     {"features", ParamType::StringList, "null", "feature columns, in order (null: every column that is not a target)", nullptr},
     {"targets", ParamType::StringList, "[]", "target columns (none: no targets, e.g. to predict)", nullptr},
     {"class_targets", ParamType::Bool, "false", "one target column of class labels 0..C-1, read as int64 [B]", nullptr},
+    {"id_column", ParamType::String, "null", "column of sample IDs, any text (null: rows are named by their index)", nullptr},
     kBatchSize,
+    kDuplicateIds,
 };
 constexpr ParamSpec kTensorsParams[] = {
     {"tensors", ParamType::Path, nullptr, "file from Python's torch.save({'name': tensor, ...}), one row per sample", nullptr},
-    {"keys", ParamType::StringList, "null", "tensors to use (null: all)", nullptr},
+    {"keys", ParamType::StringList, "null", "tensors to use (null: all but ids_key)", nullptr},
+    {"ids_key", ParamType::String, "null", "entry of sample IDs: a list of strings or a 1-D integer tensor (null: the index)",
+     nullptr},
     kBatchSize,
+    kDuplicateIds,
 };
 constexpr ParamSpec kSyntheticParams[] = {
     {"synthetic", ParamType::Int, nullptr, "number of samples", nullptr, at_least(1)},
@@ -62,12 +71,14 @@ std::shared_ptr<const Dataset> make_table(const PluginArgs& args) {
   if (args.has("features")) options.features = args.string_list("features");
   options.targets = args.string_list("targets");
   options.class_targets = args.boolean("class_targets");
+  if (args.has("id_column")) options.id_column = args.string("id_column");
   return std::make_shared<TensorDataset>(read_table(args.string("table"), options));
 }
 
 std::shared_ptr<const Dataset> make_tensors(const PluginArgs& args) {
   return std::make_shared<TensorDataset>(
-      load_tensor_file(args.string("tensors"), args.has("keys") ? args.string_list("keys") : std::vector<std::string>{}));
+      load_tensor_file(args.string("tensors"), args.has("keys") ? args.string_list("keys") : std::vector<std::string>{},
+                       args.has("ids_key") ? args.string("ids_key") : ""));
 }
 
 std::shared_ptr<const Dataset> make_synthetic(const PluginArgs& args) {

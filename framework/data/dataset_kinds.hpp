@@ -4,9 +4,12 @@
 // its other keys are that format's options:
 //   {fasta: seqs.fa, max_length: 512, padding: longest}
 //   {table: rows.csv, targets: [label], class_targets: true}     (CSV, or TSV by .tsv or delimiter: tab)
-//   {tensors: inputs.pt, keys: [features]}                     (a torch.save'd dict of tensors)
+//   {tensors: inputs.pt, keys: [features], ids_key: names}     (a torch.save'd dict of tensors)
 //   {synthetic: 100000, num_features: 32, num_classes: 4, seed: 0}
 // Any of them may set batch_size, replacing data.batch_size for that section.
+// Each names its samples (Dataset::sample_id): the FASTA header's first word,
+// a table's id_column, a tensor file's ids_key, else the index; the formats
+// that read IDs take duplicate_ids: warn|error for samples sharing one.
 // The job loader checks sections against it, `minitrain plugins` lists it.
 #include <memory>
 #include <span>

@@ -71,6 +71,13 @@ const FastaRecord& FastaDataset::record(std::int64_t index) const {
   return records_.at(static_cast<std::size_t>(index));
 }
 
+std::string FastaDataset::sample_id(std::int64_t index) const {
+  const std::string& header = record(index).header;
+  const std::size_t begin = header.find_first_not_of(" \t");
+  if (begin == std::string::npos) return Dataset::sample_id(index);
+  return header.substr(begin, header.find_first_of(" \t", begin) - begin);
+}
+
 Batch FastaDataset::get_batch(std::span<const std::int64_t> indices) const {
   std::vector<std::vector<std::int64_t>> encoded;
   encoded.reserve(indices.size());

@@ -31,6 +31,8 @@ class FastaDataset : public Dataset {
   std::int64_t size() const override;
   // input_ids [B, L] int64 and attention_mask [B, L] bool.
   Batch get_batch(std::span<const std::int64_t> indices) const override;
+  // The header's first word (UniProt's "sp|P69905|HBA_HUMAN"), or the index when the header is blank.
+  std::string sample_id(std::int64_t index) const override;
   const FastaRecord& record(std::int64_t index) const;
   const AminoAcidTokenizer& tokenizer() const { return tokenizer_; }
 

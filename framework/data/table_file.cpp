@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "minitrain/base/diagnostics.hpp"
@@ -92,10 +93,14 @@ TensorDataset read_table(const fs::path& path, const TableOptions& options) {
                                 path.string(), line_no));
 
   const std::vector<std::size_t> targets = column_positions(options.targets, header, path, "target");
+  const std::optional<std::size_t> id_position =
+      options.id_column.empty() ? std::nullopt
+                                : std::optional(column_positions({options.id_column}, header, path, "ID").front());
   std::vector<std::string> feature_names = options.features;
   if (feature_names.empty()) {
     for (const std::string& name : header)
-      if (std::find(options.targets.begin(), options.targets.end(), name) == options.targets.end()) feature_names.push_back(name);
+      if (std::find(options.targets.begin(), options.targets.end(), name) == options.targets.end() && name != options.id_column)
+        feature_names.push_back(name);
   }
   const std::vector<std::size_t> features = column_positions(feature_names, header, path, "feature");
   if (features.empty())
@@ -106,6 +111,7 @@ TensorDataset read_table(const fs::path& path, const TableOptions& options) {
 
   std::vector<float> feature_values;
   std::vector<double> target_values;
+  std::vector<std::string> ids;
   std::int64_t rows = 0;
   while (std::getline(in, line)) {
     ++line_no;
@@ -133,6 +139,13 @@ TensorDataset read_table(const fs::path& path, const TableOptions& options) {
                                     path.string(), line_no, cells[position].column, cells[position].text, header[position]));
       target_values.push_back(value);
     }
+    if (id_position) {
+      const Cell& cell = cells[*id_position];
+      if (cell.text.empty())
+        throw DataError(fmt::format("{}:{}:{}: error: empty sample ID in column '{}'; every row needs one", path.string(),
+                                    line_no, cell.column, options.id_column));
+      ids.push_back(cell.text);
+    }
     ++rows;
   }
   if (rows == 0) throw DataError(fmt::format("{}: error: the table has a header but no rows", path.string()));
@@ -145,7 +158,7 @@ TensorDataset read_table(const fs::path& path, const TableOptions& options) {
     columns["targets"] = options.class_targets ? values.to(at::kLong)
                                                : values.to(at::kFloat).view({rows, static_cast<std::int64_t>(targets.size())});
   }
-  return TensorDataset(std::move(columns));
+  return TensorDataset(std::move(columns), std::move(ids));
 }
 
 }  // namespace minitrain

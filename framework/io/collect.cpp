@@ -8,11 +8,13 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 
 #include "minitrain/io/collate.hpp"
 #include "minitrain/base/error.hpp"
 #include "minitrain/io/ivalue_tree.hpp"
 #include "minitrain/io/prediction_files.hpp"
+#include "minitrain/io/prediction_ids.hpp"
 #include "minitrain/io/serialization.hpp"
 #include "minitrain/io/torch_archive.hpp"
 
@@ -49,10 +51,11 @@ std::string first_few(const std::vector<std::int64_t>& values, std::int64_t tota
   return out;
 }
 
-// A prediction file: its predictions (the dict without batch_idx and batch_indices) and batch_indices.
+// A prediction file: its predictions (the dict without the reserved keys), batch_indices and ids.
 struct PredictionFile {
   c10::IValue predictions;
   at::Tensor indices;
+  std::optional<std::vector<std::string>> ids;
 };
 
 PredictionFile read_prediction_file(const fs::path& file) {
@@ -64,9 +67,11 @@ PredictionFile read_prediction_file(const fs::path& file) {
   if (!batch_indices.isTensor() || !at::isIntegralType(batch_indices.toTensor().scalar_type(), /*includeBool=*/false))
     throw DataError(fmt::format("{}: error: batch_indices is not a tensor of integers", file.string()));
   const at::Tensor indices = batch_indices.toTensor().to(at::kLong).reshape({-1});
+  std::optional<std::vector<std::string>> ids = ids_in(dict, indices.numel(), file);
   dict.erase(kBatchIndicesKey);
   dict.erase(kBatchIdxKey);
-  return {dict, indices};
+  dict.erase(kIdsKey);
+  return {dict, indices, std::move(ids)};
 }
 
 CollectSummary collect(const fs::path& input_dir, const fs::path& output) {
@@ -95,8 +100,16 @@ CollectSummary collect(const fs::path& input_dir, const fs::path& output) {
   std::map<std::int64_t, fs::path> first_seen;
   std::vector<std::int64_t> duplicates;
   std::string duplicate_files;
+  std::vector<std::string> ids;  // in the files' row order
+  std::optional<fs::path> with_ids, without_ids;
   for (const fs::path& file : files) {
-    const auto [predictions, file_indices] = read_prediction_file(file);
+    auto [predictions, file_indices, file_ids] = read_prediction_file(file);
+    if (file_ids) {
+      ids.insert(ids.end(), std::make_move_iterator(file_ids->begin()), std::make_move_iterator(file_ids->end()));
+      with_ids = file;
+    } else {
+      without_ids = file;
+    }
     for (std::int64_t i = 0; i < file_indices.numel(); ++i) {
       const std::int64_t index = file_indices[i].item<std::int64_t>();
       const auto [it, inserted] = first_seen.emplace(index, file);
@@ -111,6 +124,10 @@ CollectSummary collect(const fs::path& input_dir, const fs::path& output) {
       return at::empty(t.sizes(), at::TensorOptions().dtype(t.scalar_type()).device(at::kMeta));
     }));
   }
+  if (with_ids && without_ids)
+    throw DataError(fmt::format("{}: error: {} has sample IDs ('{}') but {} has none; the files come from different "
+                                "minitrain versions or jobs\n  fix: write them again with one version",
+                                input_dir.string(), with_ids->filename().string(), kIdsKey, without_ids->filename().string()));
   // The gaps between the indices seen, counted rather than walked one by one:
   // a corrupt file may hold an index of 10^12.
   std::vector<std::int64_t> missing;
@@ -154,6 +171,13 @@ CollectSummary collect(const fs::path& input_dir, const fs::path& output) {
   }
   c10::impl::GenericDict out = plan.structure.toGenericDict();
   out.insert(kBatchIndicesKey, all_indices.index_select(0, order));
+  if (with_ids) {
+    std::vector<std::string> ordered;
+    ordered.reserve(ids.size());
+    for (const std::int64_t row : std::span(order.data_ptr<std::int64_t>(), static_cast<std::size_t>(order.numel())))
+      ordered.push_back(std::move(ids[static_cast<std::size_t>(row)]));
+    out.insert(kIdsKey, ids_value(ordered));
+  }
 
   // Second pass, one output tensor at a time: its pieces from every file,
   // collated and written in dataset order, so memory holds about one tensor's

@@ -15,7 +15,7 @@ struct CollectSummary {
   int ranks = 0;
 };
 
-// Writes {key: tensor [N, ...], "batch_indices": arange(N)} to `output`
+// Writes {key: tensor [N, ...], "batch_indices": arange(N), "ids": [N str]} to `output`
 // atomically. Tensors are concatenated along dim 0 (sequence dims padded with
 // zeros, as epoch collation does) and rows put in batch_indices order. The
 // output is built one tensor at a time, reading the files again for each, so

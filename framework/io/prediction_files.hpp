@@ -4,7 +4,7 @@
 //   predictions__rank_{R}__batch_{B}.pt   one batch, in output_dir or in subdir_{B / files_per_subdir}/
 //   predictions__rank_{R}.pt              one epoch, in output_dir
 // A name ending in .tmpN is a file still being written. Each file is a dict of
-// the prediction's keys plus the two the writer reserves (below).
+// the prediction's keys plus the three the writer reserves (below).
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -16,6 +16,7 @@ namespace minitrain {
 
 inline constexpr const char* kBatchIdxKey = "batch_idx";          // int64 [1]; [num_batches] in an epoch file
 inline constexpr const char* kBatchIndicesKey = "batch_indices";  // int64 [rows]: the dataset index of every row
+inline constexpr const char* kIdsKey = "ids";                      // list of str [rows]: the sample ID of every row
 
 // What a prediction file's name says.
 struct PredictionFileName {

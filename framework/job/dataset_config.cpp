@@ -6,6 +6,10 @@
 
 #include <algorithm>
 
+#include "minitrain/base/error.hpp"
+#include "minitrain/base/log.hpp"
+#include "minitrain/data/sample_ids.hpp"
+
 namespace minitrain {
 
 std::optional<DatasetConfig> load_dataset_config(YAML::Node node, const std::string& yaml_path, const JobSource& source,
@@ -39,7 +43,21 @@ std::optional<DatasetConfig> load_dataset_config(YAML::Node node, const std::str
   return config;
 }
 
-std::shared_ptr<const Dataset> make_dataset(const DatasetConfig& config) { return config.kind->make(config.args); }
+std::shared_ptr<const Dataset> make_dataset(const DatasetConfig& config) {
+  std::shared_ptr<const Dataset> dataset = config.kind->make(config.args);
+  if (!config.args.has("duplicate_ids")) return dataset;  // a format whose IDs are its indices
+  const DuplicateIds duplicates = find_duplicate_ids(*dataset);
+  if (duplicates.samples == 0) return dataset;
+  const std::string file = config.args.string(config.format());
+  if (config.args.string("duplicate_ids") == "error")
+    throw DataError(fmt::format("{}: error: {}; predictions joined to inputs by ID would be ambiguous\n  fix: make the "
+                                "IDs unique, or set {}.duplicate_ids: warn to accept them",
+                                file, describe(duplicates), config.yaml_path));
+  log::warn(fmt::format("{}: {}; predictions joined to inputs by ID would be ambiguous (set {}.duplicate_ids: error to "
+                        "refuse such data)",
+                        file, describe(duplicates), config.yaml_path));
+  return dataset;
+}
 
 std::string describe(const DatasetConfig& config) {
   if (config.format() == "synthetic") return fmt::format("synthetic ({} samples)", config.args.integer("synthetic"));

@@ -21,7 +21,7 @@
 namespace minitrain {
 
 // Bump when PluginInfo, PluginHandshake, ParamSpec, PluginArgs, Callback or Events change shape.
-inline constexpr std::uint32_t kPluginAbiVersion = 5;
+inline constexpr std::uint32_t kPluginAbiVersion = 6;
 
 struct PluginInfo {
   const char* name;         // what a job file writes under `plugin:`

@@ -14,6 +14,7 @@
 
 #include "minitrain/base/error.hpp"
 #include "minitrain/io/ivalue_tree.hpp"
+#include "minitrain/io/prediction_files.hpp"
 #include "minitrain/io/torch_archive.hpp"
 
 namespace minitrain {
@@ -193,14 +194,26 @@ void assemble_epoch_file(const std::vector<WrittenBatch>& batches, const Collate
                          const SaveOptions& save_options) {
   std::vector<c10::IValue> skeletons;
   std::unordered_map<const c10::TensorImpl*, Location> locations;
+  // The IDs are joined in batch order; the collator sees only the rest.
+  c10::impl::GenericList ids(c10::StringType::get());
+  bool with_ids = false;
   for (const WrittenBatch& batch : batches) {
-    skeletons.push_back(batch.skeleton);
+    c10::IValue skeleton = batch.skeleton;
+    if (skeleton.isGenericDict() && skeleton.toGenericDict().contains(kIdsKey)) {
+      c10::impl::GenericDict dict = skeleton.toGenericDict().copy();
+      for (const c10::IValue& id : dict.at(kIdsKey).toListRef()) ids.push_back(id);
+      dict.erase(kIdsKey);
+      skeleton = dict;
+      with_ids = true;
+    }
+    skeletons.push_back(skeleton);
     std::size_t i = 0;
     for_each_tensor(batch.skeleton, [&](const at::Tensor& t) {
       locations[t.unsafeGetTensorImpl()] = Location{&batch.file, batch.tensor_offsets.at(i++)};
     });
   }
   const CollationPlan plan = plan_collation(skeletons, options);
+  if (with_ids) plan.structure.toGenericDict().insert(kIdsKey, ids);
   std::map<const c10::StorageImpl*, const CollatedTensor*> tensor_of_storage;
   for (const CollatedTensor& tensor : plan.tensors) tensor_of_storage[tensor.placeholder.storage().unsafeGetStorageImpl()] = &tensor;
 

@@ -8,6 +8,7 @@
 
 #include "minitrain/io/ivalue_tree.hpp"
 #include "minitrain/io/prediction_files.hpp"
+#include "minitrain/io/prediction_ids.hpp"
 #include "minitrain/base/log.hpp"
 #include "minitrain/io/serialization.hpp"
 
@@ -66,6 +67,14 @@ at::Tensor int64_tensor(std::span<const std::int64_t> values) {
   return at::tensor(std::vector<std::int64_t>(values.begin(), values.end()), at::kLong);
 }
 
+// A batch made outside a DataLoader may carry no IDs; its rows are then named by their index.
+std::vector<std::string> ids_of(const PredictBatchEnd& event) {
+  if (event.batch.ids.size() == event.batch_indices.size()) return event.batch.ids;
+  std::vector<std::string> ids;
+  for (const std::int64_t index : event.batch_indices) ids.push_back(std::to_string(index));
+  return ids;
+}
+
 }  // namespace
 
 PredictionWriter::PredictionWriter(const PluginArgs& args)
@@ -78,7 +87,11 @@ PredictionWriter::PredictionWriter(const PluginArgs& args)
                 "files, resume keeps them\n  fix: set one of them to false");
   files_per_subdir_ = args.optional_integer("files_per_subdir");
   if (args.has("keys")) keys_ = args.string_list("keys");
-  if (args.has("dtype")) dtype_ = dtype_named(args.string("dtype"));
+  if (args.has("dtype")) {
+    dtype_name_ = args.string("dtype");
+    dtype_ = dtype_named(dtype_name_);
+  }
+  lossy_dtype_is_error_ = args.string("lossy_dtype") == "error";
   save_options_.fsync = args.boolean("fsync");
   const std::int64_t max_pending_mb = args.integer("max_pending_mb");
   collate_options_.batch_dim_key_defaults = args.string_int_map("batch_dim_key_defaults");
@@ -154,11 +167,11 @@ void PredictionWriter::on_setup(const Setup& event) {
   if (write_epochs() && !write_batches() && !epoch_done_) fs::create_directories(spill_dir());
 }
 
-c10::impl::GenericDict PredictionWriter::output_of(const PredictBatchEnd& event) const {
+c10::impl::GenericDict PredictionWriter::output_of(const PredictBatchEnd& event) {
   c10::impl::GenericDict out(c10::StringType::get(), c10::AnyType::get());
-  auto prepare = [this](const c10::IValue& value) {
-    return map_tensors(value, [this](const at::Tensor& t) {
-      return compact_cpu(dtype_ && t.is_floating_point() ? t.to(*dtype_) : t);
+  auto prepare = [this](const c10::IValue& value, const std::string& key) {
+    return map_tensors(value, [&](const at::Tensor& t) {
+      return compact_cpu(dtype_ && t.is_floating_point() ? downcasts_.cast(t, *dtype_, key) : t);
     });
   };
   if (event.prediction.isGenericDict()) {
@@ -171,7 +184,7 @@ c10::impl::GenericDict PredictionWriter::output_of(const PredictBatchEnd& event)
       available.push_back(entry.key().toStringRef());
     }
     for (const std::string& key : keys_ ? *keys_ : available) {
-      if (key == kBatchIdxKey || key == kBatchIndicesKey)
+      if (key == kBatchIdxKey || key == kBatchIndicesKey || key == kIdsKey)
         throw Error(fmt::format("prediction_writer: predict_step returned the key '{}', which the writer reserves; "
                                 "rename that output",
                                 key));
@@ -179,16 +192,21 @@ c10::impl::GenericDict PredictionWriter::output_of(const PredictBatchEnd& event)
       if (found == prediction.end())
         throw Error(fmt::format("prediction_writer: keys names '{}', but predict_step returned only: {}", key,
                                 fmt::join(available, ", ")));
-      out.insert(key, prepare(found->value()));
+      out.insert(key, prepare(found->value(), key));
     }
   } else {
     if (keys_)
       throw Error(fmt::format("prediction_writer: keys is set, but predict_step returned a {}, not a dict",
                               event.prediction.tagKind()));
-    out.insert("prediction", prepare(event.prediction));
+    out.insert("prediction", prepare(event.prediction, "prediction"));
   }
   out.insert(kBatchIdxKey, at::tensor(std::vector<std::int64_t>{event.batch_idx}, at::kLong));
   out.insert(kBatchIndicesKey, int64_tensor(event.batch_indices));
+  out.insert(kIdsKey, ids_value(ids_of(event)));
+  if (lossy_dtype_is_error_ && downcasts_.lost_any())
+    throw Error(fmt::format("prediction_writer: dtype {} would alter batch {}'s predictions: {}\n  fix: use dtype: "
+                            "bfloat16 (float32's range) or null, or lossy_dtype: warn to write them anyway",
+                            dtype_name_, event.batch_idx, downcasts_.describe()));
   return out;
 }
 
@@ -257,6 +275,10 @@ void PredictionWriter::on_predict_end(const PredictEnd&) {
   writer_->drain();
   const std::string kept = files_kept_ ? fmt::format(", kept {} complete file(s) of an earlier run", files_kept_.load()) : "";
   log::info(fmt::format("prediction_writer: wrote {} file(s) to {}{}", files_written_.load(), fs::absolute(output_dir_).string(), kept));
+  if (downcasts_.lost_any())
+    log::warn(fmt::format("prediction_writer: dtype {} altered the predictions written: {}; use dtype: bfloat16 "
+                          "(float32's range) or null to keep them, or lossy_dtype: error to stop instead",
+                          dtype_name_, downcasts_.describe()));
 }
 
 }  // namespace minitrain::plugins

@@ -6,9 +6,10 @@
 //   predictions__rank_{R}__batch_{B}.pt   write_interval: batch (in subdir_{B / files_per_subdir}/ if set)
 //   predictions__rank_{R}.pt              write_interval: epoch
 // Each is a dict: the prediction's keys (a non-dict prediction is stored under
-// "prediction"), plus batch_idx (int64 [1]; [num_batches] in the epoch file)
-// and batch_indices (int64 [B]; [N] in the epoch file), the dataset index of
-// every row. Epoch files collate batches like BioNeMo's batch_collator.
+// "prediction"), plus batch_idx (int64 [1]; [num_batches] in the epoch file),
+// batch_indices (int64 [B]; [N] in the epoch file), the dataset index of
+// every row, and ids (list of str), every row's sample ID. Epoch files collate
+// batches like BioNeMo's batch_collator; their ids are the batches' in turn.
 //
 // Files are serialized and written on a writer thread behind a bounded queue;
 // the epoch file is streamed together from the batch files (or from spill
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "async_writer.hpp"
+#include "downcast_check.hpp"
 #include "minitrain/core/callback.hpp"
 #include "minitrain/io/collate.hpp"
 #include "epoch_assembly.hpp"
@@ -31,7 +33,7 @@ namespace minitrain::plugins {
 enum class WriteInterval { batch, epoch, batch_and_epoch };
 
 inline constexpr ParamSpec kPredictionWriterParams[] = {
-    {"output_dir", ParamType::Path, nullptr, "directory for the .pt files; created if missing", nullptr},
+    {"output_dir", ParamType::OutputDir, nullptr, "directory for the .pt files; created if missing", nullptr},
     {"write_interval", ParamType::Enum, "batch", "a file per batch, one per epoch, or both", "batch|epoch|batch_and_epoch"},
     {"batch_dim_key_defaults", ParamType::StringIntMap, "{}", "epoch collation: batch dim per output key (default 0)", nullptr},
     {"seq_dim_key_defaults", ParamType::StringIntMap, "{}", "epoch collation: padded sequence dim per output key (default 1)", nullptr},
@@ -41,6 +43,7 @@ inline constexpr ParamSpec kPredictionWriterParams[] = {
      at_least(1)},
     {"keys", ParamType::StringList, "null", "write only these prediction keys (null: all)", nullptr},
     {"dtype", ParamType::Enum, "null", "cast floating-point outputs to this dtype (null: as returned)", "float32|float16|bfloat16|float64"},
+    {"lossy_dtype", ParamType::Enum, "warn", "values the dtype cast turns to inf or zero: counted and warned of at the end, or an error at once", "warn|error"},
     {"fsync", ParamType::Bool, "false", "flush every file to the device before it gets its final name", nullptr},
     {"max_pending_mb", ParamType::Int, "256", "predictions waiting to be written, in MiB, before the loop waits", nullptr,
      at_least(1)},
@@ -65,7 +68,7 @@ class PredictionWriter : public Callback {
   void on_batch_end(const PredictBatchEnd& event);
   void on_epoch_end(const PredictEpochEnd& event);
   void on_predict_end(const PredictEnd& event);
-  c10::impl::GenericDict output_of(const PredictBatchEnd& event) const;
+  c10::impl::GenericDict output_of(const PredictBatchEnd& event);
   void keep_existing(const std::filesystem::path& file, const PredictBatchEnd& event, std::shared_ptr<WrittenBatch> slot);
   std::filesystem::path spill_dir() const;
   void remove_own_files() const;
@@ -79,6 +82,9 @@ class PredictionWriter : public Callback {
   std::optional<std::int64_t> files_per_subdir_;
   std::optional<StringList> keys_;
   std::optional<at::ScalarType> dtype_;
+  std::string dtype_name_;  // as the job names it
+  bool lossy_dtype_is_error_;
+  DowncastCheck downcasts_;
   SaveOptions save_options_;
   CollateOptions collate_options_;
   std::unique_ptr<AsyncWriter> writer_;

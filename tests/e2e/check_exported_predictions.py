@@ -16,7 +16,7 @@ wanted = {
 }
 for name, outputs in wanted.items():
     got = torch.load(f"{fixture}/{name}/predictions__rank_0.pt")
-    assert sorted(got) == sorted(list(outputs) + ["batch_idx", "batch_indices"]), (name, sorted(got))
+    assert sorted(got) == sorted(list(outputs) + ["batch_idx", "batch_indices", "ids"]), (name, sorted(got))
     assert torch.equal(got["batch_indices"], torch.arange(10)), (name, got["batch_indices"])
     for key, value in outputs.items():
         assert got[key].shape == value.shape, (name, key, got[key].shape, value.shape)

@@ -24,8 +24,9 @@ assert accuracy > 0.8, f"trained accuracy {accuracy:.3f}: the fit did not learn"
 
 inputs = torch.load(f"{fixture}/inputs.pt")["features"]
 predictions = torch.load(predictions_path)
-assert sorted(predictions) == ["batch_idx", "batch_indices", "hidden", "logits"], sorted(predictions)
+assert sorted(predictions) == ["batch_idx", "batch_indices", "hidden", "ids", "logits"], sorted(predictions)
 assert torch.equal(predictions["batch_indices"], torch.arange(50)), predictions["batch_indices"]
+assert predictions["ids"] == [str(i) for i in range(50)], predictions["ids"]  # no ids_key: the index
 with torch.no_grad():
     expected = model(inputs)
 for key in ("logits", "hidden"):

@@ -14,6 +14,7 @@ n = single["batch_indices"].numel()
 assert torch.equal(collected["batch_indices"], torch.arange(n)), collected["batch_indices"]
 assert torch.equal(single["batch_indices"], torch.arange(n)), single["batch_indices"]
 assert sorted(collected) == sorted(k for k in single if k != "batch_idx"), (sorted(collected), sorted(single))
+assert collected["ids"] == single["ids"] and len(set(single["ids"])) == n, (collected["ids"], single["ids"])
 assert torch.allclose(collected["embeddings"], single["embeddings"], atol=1e-5)
 assert torch.equal(collected["input_ids"], single["input_ids"])
 real = single["input_ids"] != 0

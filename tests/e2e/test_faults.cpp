@@ -53,6 +53,11 @@ TEST_CASE("fault catalogue: job files and the command line (exit 2, nothing run)
        {"error: data.batch_size: must be at least 1, got 0"}},
       {"value out of range (a plugin's init_args)", "        output_dir: {dir}/out\n        files_per_subdir: 0", false, {},
        nullptr, kPredict, 2, {"{dir}/job.yaml:6:27: error: trainer.callbacks[0].init_args.files_per_subdir: must be at least 1, got 0"}},
+      {"two callbacks writing into one output_dir",
+       "        output_dir: {dir}/out\n    - plugin: prediction_writer\n      init_args:\n        output_dir: {dir}/./out/",
+       false, {}, nullptr, kPredict, 2,
+       {"{dir}/job.yaml:8:21: error: trainer.callbacks[1].init_args.output_dir: trainer.callbacks[0] writes into {dir}/out "
+        "too; the two would write the same files over each other\n  fix: give each callback its own output_dir"}},
       {"unknown command-line override", kWriter, false, {}, nullptr, "predict --config {dir}/job.yaml --trainer.max_epoch=2", 2,
        {"command line (--trainer.max_epoch=2): error: trainer.max_epoch: unknown key (did you mean max_epochs?)"}},
   });
@@ -221,7 +226,29 @@ TEST_CASE("fault catalogue: data files (exit 1, nothing written)") {
        "import torch; torch.save({'a': torch.zeros(3, 2), 'b': torch.zeros(4)}, '{dir}/ragged.pt')",
        "predict --config {dir}/table.yaml --data.predict.tensors={dir}/ragged.pt", 1,
        {"{dir}/ragged.pt: error: tensor 'b' has 4 rows but 'a' has 3; every tensor needs one row per sample"}},
+      {"samples sharing an ID, with duplicate_ids: error", kWriter, false, {{"{dir}/dup.fa", ">P1 a\nMKV\n>P2\nMK\n>P1 b\nMV\n"}},
+       nullptr, "predict --config {dir}/job.yaml --data.predict.fasta={dir}/dup.fa --data.predict.duplicate_ids=error", 1,
+       {"{dir}/dup.fa: error: 1 sample(s) repeat an earlier sample's ID, e.g. 'P1' (samples 0 and 2); predictions joined to "
+        "inputs by ID would be ambiguous\n  fix: make the IDs unique, or set data.predict.duplicate_ids: warn to accept them"}},
+      {"CSV sample ID empty", nullptr, true, {{"{dir}/table.csv", "name,a,b,y\nP1,1,2,3\n\"\",1,2,5\n"}}, nullptr,
+       "fit --config {dir}/table.yaml --data.train.table={dir}/table.csv --data.train.id_column=name", 1,
+       {"{dir}/table.csv:3:2: error: empty sample ID in column 'name'; every row needs one"}},
+      {"tensor file IDs that are not strings", nullptr, true, {},
+       "import torch; torch.save({'features': torch.zeros(2, 2), 'names': [1.5, 2.5]}, '{dir}/ids.pt')",
+       "predict --config {dir}/table.yaml --data.predict.tensors={dir}/ids.pt --data.predict.ids_key=names", 1,
+       {"{dir}/ids.pt: error: ids_key 'names' is a list holding a Double; sample IDs are strings"}},
   });
+  SUBCASE("samples sharing an ID (a warning by default)") {
+    TempDir dir;
+    write_file(dir / "dup.fa", ">P1\nMKV\n>P1\nMK\n");
+    const Result r = run_cli(fmt::format("predict --config {} --data.predict.fasta={}", predict_job(dir, expand(kWriter, dir.path())).string(),
+                                         (dir / "dup.fa").string()));
+    INFO(r.output);
+    CHECK(r.exit_code == 0);
+    CHECK(contains(r, "dup.fa: 1 sample(s) repeat an earlier sample's ID, e.g. 'P1' (samples 0 and 1); predictions joined "
+                      "to inputs by ID would be ambiguous (set data.predict.duplicate_ids: error to refuse such data)"));
+    CHECK(fs::exists(dir / "out" / "predictions__rank_0__batch_0.pt"));
+  }
   SUBCASE("tensor file corrupt") {
     TempDir dir;
     table_job(dir);
@@ -265,6 +292,33 @@ TEST_CASE("fault catalogue: models and checkpoints (exit 1, nothing written)") {
     CHECK(r.exit_code == 1);
     CHECK(contains(r, cut.string() + ": error: not a readable torch.save file"));
     CHECK_FALSE(fs::exists(dir / "out"));
+  }
+}
+
+TEST_CASE("fault catalogue: predictions a lossy dtype would alter") {
+  const char* const big = "import torch; torch.save({'features': torch.full((4, 2), 1e6)}, '{dir}/big.pt')";
+  check_fault_rows({
+      {"a dtype that overflows predictions, with lossy_dtype: error", nullptr, true, {}, big,
+       "predict --config {dir}/table.yaml --data.predict.tensors={dir}/big.pt --trainer.callbacks[0].init_args.dtype=float16 "
+       "--trainer.callbacks[0].init_args.lossy_dtype=error",
+       1,
+       {"prediction_writer: dtype float16 would alter batch 0's predictions: prediction: 2 of 2 values overflowed to inf, 0 "
+        "flushed to zero\n  fix: use dtype: bfloat16 (float32's range) or null, or lossy_dtype: warn to write them anyway"},
+       /*writes_nothing=*/false},
+  });
+  SUBCASE("a dtype that overflows predictions (a warning by default)") {
+    TempDir dir;
+    const fs::path job = table_job(dir);
+    REQUIRE(run(fmt::format("{} -c \"import torch; torch.save({{'features': torch.full((4, 2), 1e6)}}, '{}')\"",
+                            MINITRAIN_PYTHON, (dir / "big.pt").string()))
+                .exit_code == 0);
+    const Result r = run_cli(fmt::format("predict --config {} --data.predict.tensors={} --trainer.callbacks[0].init_args.dtype=float16",
+                                         job.string(), (dir / "big.pt").string()));
+    INFO(r.output);
+    CHECK(r.exit_code == 0);
+    CHECK(contains(r, "prediction_writer: dtype float16 altered the predictions written: prediction: 4 of 4 values "
+                      "overflowed to inf, 0 flushed to zero; use dtype: bfloat16"));
+    CHECK(fs::exists(dir / "out" / "predictions__rank_0__batch_1.pt"));
   }
 }
 

@@ -63,3 +63,29 @@ TEST_CASE("collect refuses what is not prediction files, and an empty directory"
                        doctest::Contains("not a prediction file (a dict with batch_indices)"), DataError);
   CHECK_FALSE(std::filesystem::exists(dir / "x.pt"));
 }
+
+TEST_CASE("collect puts the sample IDs in dataset order, and refuses files of which only some have IDs") {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "in");
+  auto with_ids = [&](const std::string& name, const std::vector<std::int64_t>& samples) {
+    write_predictions(dir / "in" / name, samples, 1);
+    auto file = load_pickled(dir / "in" / name).toGenericDict();
+    c10::impl::GenericList ids(c10::StringType::get());
+    for (const std::int64_t sample : samples) ids.push_back("P" + std::to_string(sample));
+    file.insert("ids", ids);
+    save_pickled(file, dir / "in" / name);
+  };
+  with_ids("predictions__rank_0.pt", {2, 0});
+  with_ids("predictions__rank_1.pt", {1});
+  collect_predictions(dir / "in", dir / "all.pt");
+  const c10::IValue all = load_pickled(dir / "all.pt");
+  std::vector<std::string> ids;
+  for (const c10::IValue& id : all.toGenericDict().at("ids").toListRef()) ids.push_back(id.toStringRef());
+  CHECK(ids == std::vector<std::string>{"P0", "P1", "P2"});
+
+  write_predictions(dir / "in" / "predictions__rank_2.pt", {3}, 1);
+  CHECK_THROWS_WITH_AS(collect_predictions(dir / "in", dir / "x.pt"),
+                       doctest::Contains("predictions__rank_1.pt has sample IDs ('ids') but predictions__rank_2.pt has none"),
+                       DataError);
+  CHECK_FALSE(std::filesystem::exists(dir / "x.pt"));
+}

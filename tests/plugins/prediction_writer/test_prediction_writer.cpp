@@ -4,6 +4,8 @@
 #include <torch/nn/module.h>
 #include <torch/optim/optimizer.h>
 
+#include <fmt/format.h>
+
 #include "minitrain/io/collate.hpp"
 #include "minitrain/io/serialization.hpp"
 #include "index_dataset.hpp"
@@ -45,7 +47,10 @@ void run_predict(Events& events, const std::vector<std::pair<std::int64_t, std::
   std::int64_t next_index = 0;
   for (std::size_t b = 0; b < shapes.size(); ++b) {
     Batch batch;
-    for (std::int64_t r = 0; r < shapes[b].first; ++r) batch.indices.push_back(next_index++);
+    for (std::int64_t r = 0; r < shapes[b].first; ++r) {
+      batch.ids.push_back("s" + std::to_string(next_index));
+      batch.indices.push_back(next_index++);
+    }
     const c10::IValue out = prediction(shapes[b].first, shapes[b].second, static_cast<float>(b + 1));
     events.predict_batch_end(PredictBatchEnd{static_cast<std::int64_t>(b), 0, batch.indices, batch, out});
   }
@@ -58,9 +63,16 @@ at::Tensor field(const fs::path& file, const std::string& key) {
   return load_pickled(file).toGenericDict().at(key).toTensor();
 }
 
+std::vector<std::string> ids_in(const fs::path& file) {
+  const c10::IValue loaded = load_pickled(file);
+  std::vector<std::string> ids;
+  for (const c10::IValue& id : loaded.toGenericDict().at("ids").toListRef()) ids.push_back(id.toStringRef());
+  return ids;
+}
+
 }  // namespace
 
-TEST_CASE("batch interval: one BioNeMo-named file per batch with batch_idx and batch_indices") {
+TEST_CASE("batch interval: one BioNeMo-named file per batch with batch_idx, batch_indices and ids") {
   TempDir dir;
   const fs::path out = dir / "preds";
   Events events;
@@ -72,10 +84,11 @@ TEST_CASE("batch interval: one BioNeMo-named file per batch with batch_idx and b
   REQUIRE(fs::exists(second));
   CHECK_FALSE(fs::exists(out / "predictions__rank_1.pt"));
   const auto dict = load_pickled(second).toGenericDict();
-  CHECK(dict.size() == 4);
+  CHECK(dict.size() == 5);
   CHECK(dict.at("token_logits").toTensor().sizes() == at::IntArrayRef({3, 7, 3}));
   CHECK(at::equal(dict.at("batch_idx").toTensor(), at::tensor({1}, at::kLong)));
   CHECK(at::equal(dict.at("batch_indices").toTensor(), at::tensor({2, 3, 4}, at::kLong)));
+  CHECK(ids_in(second) == std::vector<std::string>{"s2", "s3", "s4"});
 }
 
 TEST_CASE("epoch interval: one collated file, padded, equal to the batch files") {
@@ -89,6 +102,7 @@ TEST_CASE("epoch interval: one collated file, padded, equal to the batch files")
   CHECK(logits.sizes() == at::IntArrayRef({6, 7, 3}));
   CHECK(at::equal(field(epoch, "batch_indices"), at::arange(6, at::kLong)));
   CHECK(at::equal(field(epoch, "batch_idx"), at::tensor({0, 1, 2}, at::kLong)));
+  CHECK(ids_in(epoch) == std::vector<std::string>{"s0", "s1", "s2", "s3", "s4", "s5"});
   // Rows of batch 0 hold its values for 5 positions, zeros after.
   const at::Tensor batch0 = field(dir / "p" / "predictions__rank_0__batch_0.pt", "token_logits");
   CHECK(at::equal(logits.slice(0, 0, 2).slice(1, 0, 5), batch0));
@@ -138,10 +152,13 @@ TEST_CASE("a non-dict prediction is stored under 'prediction'; reserved keys are
   events.predict_batch_end(PredictBatchEnd{0, 0, batch.indices, batch, at::ones({1, 2})});
   events.predict_end(PredictEnd{1});  // waits for the write
   CHECK(at::equal(field(dir / "p" / "predictions__rank_0__batch_0.pt", "prediction"), at::ones({1, 2})));
-  c10::impl::GenericDict clash(c10::StringType::get(), c10::AnyType::get());
-  clash.insert("batch_idx", at::ones({1}));
-  CHECK_THROWS_WITH(events.predict_batch_end(PredictBatchEnd{1, 0, batch.indices, batch, clash}),
-                    doctest::Contains("reserves"));
+  CHECK(ids_in(dir / "p" / "predictions__rank_0__batch_0.pt") == std::vector<std::string>{"7"});  // a batch without IDs
+  for (const char* reserved : {"batch_idx", "batch_indices", "ids"}) {
+    c10::impl::GenericDict clash(c10::StringType::get(), c10::AnyType::get());
+    clash.insert(reserved, at::ones({1}));
+    CHECK_THROWS_WITH(events.predict_batch_end(PredictBatchEnd{1, 0, batch.indices, batch, clash}),
+                      doctest::Contains(fmt::format("returned the key '{}', which the writer reserves", reserved).c_str()));
+  }
 }
 
 TEST_CASE("a writer in a fit job writes nothing") {
@@ -230,7 +247,7 @@ TEST_CASE("files_per_subdir, keys and dtype") {
   REQUIRE(fs::exists(dir / "p" / "subdir_0" / "predictions__rank_0__batch_1.pt"));
   REQUIRE(fs::exists(last));
   const auto dict = load_pickled(last).toGenericDict();
-  CHECK(dict.size() == 3);  // token_logits, batch_idx, batch_indices
+  CHECK(dict.size() == 4);  // token_logits, batch_idx, batch_indices, ids
   CHECK((dict.at("token_logits").toTensor().scalar_type() == at::kBFloat16));
   CHECK((dict.at("batch_indices").toTensor().scalar_type() == at::kLong));  // only floating point is cast
   const auto epoch = load_pickled(dir / "p" / "predictions__rank_0.pt").toGenericDict();
