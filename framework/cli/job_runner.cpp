@@ -19,6 +19,7 @@
 #include "minitrain/base/log.hpp"
 #include "minitrain/plugin_host/plugin_loader.hpp"
 #include "minitrain/base/runtime_info.hpp"
+#include "minitrain/base/sha256.hpp"
 #include "minitrain/io/serialization.hpp"
 #include "minitrain/core/trainer.hpp"
 #include "minitrain/io/training_checkpoint.hpp"
@@ -178,6 +179,20 @@ c10::Device choose_device(const JobConfig& job) {
   return c10::Device(cuda ? c10::kCUDA : c10::kCPU);
 }
 
+// Which job and which weights: the resolved job's text, and the file the weights come from.
+RunIdentity identity_of(const JobConfig& job) {
+  RunIdentity identity;
+  identity.job_sha256 = sha256_hex(to_yaml(job));
+  const ModelKind& kind = *job.model.kind;
+  identity.model = kind.name;
+  if (job.ckpt_path)
+    identity.weights_file = job.ckpt_path->string();
+  else if (kind.carries_weights)
+    identity.weights_file = job.model.init_args.string(kind.name);
+  if (!identity.weights_file.empty()) identity.weights_sha256 = file_sha256_hex(identity.weights_file);
+  return identity;
+}
+
 // A short line per epoch, so a run shows it is alive and how it is going.
 std::vector<boost::signals2::scoped_connection> connect_run_log(Events& events) {
   std::vector<boost::signals2::scoped_connection> connections;
@@ -250,6 +265,11 @@ void run_job(const JobRequest& request) {
       throw PluginError(Diagnostic{checked.spec->where, checked.spec->yaml_path, e.what()}.format());
     }
   }
+  events.control.set_identity([&job] { return identity_of(job); });
+  if (communicator)
+    events.control.set_gatherer([&communicator](const std::string& text) {
+      return communicator->all_gather(text, "gathering every rank's list of files");
+    });
   live_callbacks.connect(events);
   const auto run_log = connect_run_log(events);
 

@@ -23,4 +23,20 @@ void RunControl::start_run(CheckpointWriter writer) {
 
 void RunControl::end_run() { writer_ = nullptr; }
 
+const RunIdentity& RunControl::identity() const {
+  if (!identity_) identity_ = make_identity_ ? make_identity_() : RunIdentity{};
+  return *identity_;
+}
+
+std::vector<std::string> RunControl::all_gather(const std::string& text) const {
+  return gatherer_ ? gatherer_(text) : std::vector<std::string>{text};
+}
+
+void RunControl::set_identity(std::function<RunIdentity()> make_identity) {
+  make_identity_ = std::move(make_identity);
+  identity_.reset();
+}
+
+void RunControl::set_gatherer(Gatherer gatherer) { gatherer_ = std::move(gatherer); }
+
 }  // namespace minitrain

@@ -10,6 +10,7 @@
 
 #include <charconv>
 #include <cstdlib>
+#include <cstring>
 
 #include "minitrain/base/error.hpp"
 #include "minitrain/base/torch_compat.hpp"
@@ -160,6 +161,26 @@ std::vector<double> Communicator::sum(const std::vector<double>& values) {
   run_collective(env_.rank, "summing metrics", [&] { return group_->gloo->allreduce(one); });
   const at::Tensor& out = one[0];
   return std::vector<double>(out.data_ptr<double>(), out.data_ptr<double>() + out.numel());
+}
+
+std::vector<std::string> Communicator::all_gather(const std::string& text, const char* what) {
+  // Lengths first, then every text padded to the longest (Gloo gathers equal sizes).
+  std::vector<at::Tensor> length{at::tensor(std::vector<std::int64_t>{static_cast<std::int64_t>(text.size())}, at::kLong)};
+  std::vector<std::vector<at::Tensor>> lengths(1);
+  for (int r = 0; r < env_.world_size; ++r) lengths[0].push_back(at::empty({1}, at::kLong));
+  run_collective(env_.rank, what, [&] { return group_->gloo->allgather(lengths, length); });
+  std::int64_t longest = 1;
+  for (const at::Tensor& l : lengths[0]) longest = std::max(longest, l.item<std::int64_t>());
+  std::vector<at::Tensor> mine{at::zeros({longest}, at::kByte)};
+  std::memcpy(mine[0].data_ptr(), text.data(), text.size());
+  std::vector<std::vector<at::Tensor>> texts(1);
+  for (int r = 0; r < env_.world_size; ++r) texts[0].push_back(at::empty({longest}, at::kByte));
+  run_collective(env_.rank, what, [&] { return group_->gloo->allgather(texts, mine); });
+  std::vector<std::string> out;
+  for (int r = 0; r < env_.world_size; ++r)
+    out.emplace_back(static_cast<const char*>(texts[0][static_cast<std::size_t>(r)].data_ptr()),
+                     static_cast<std::size_t>(lengths[0][static_cast<std::size_t>(r)].item<std::int64_t>()));
+  return out;
 }
 
 void Communicator::barrier() {

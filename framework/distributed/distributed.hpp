@@ -49,6 +49,8 @@ class Communicator {
   void average(const std::vector<at::Tensor>& tensors, std::size_t bucket_bytes = 25u << 20);
   // Sums each value over ranks.
   std::vector<double> sum(const std::vector<double>& values);
+  // Every rank's text, in rank order, on every rank.
+  std::vector<std::string> all_gather(const std::string& text, const char* what);
   void barrier();
 
  private:

@@ -12,9 +12,11 @@
 
 #include "minitrain/io/collate.hpp"
 #include "minitrain/base/error.hpp"
+#include "minitrain/base/log.hpp"
 #include "minitrain/io/ivalue_tree.hpp"
 #include "minitrain/io/prediction_files.hpp"
 #include "minitrain/io/prediction_ids.hpp"
+#include "minitrain/io/prediction_manifest.hpp"
 #include "minitrain/io/serialization.hpp"
 #include "minitrain/io/torch_archive.hpp"
 
@@ -74,6 +76,36 @@ PredictionFile read_prediction_file(const fs::path& file) {
   return {dict, indices, std::move(ids)};
 }
 
+// With a manifest, the files must be exactly those it lists, as the run wrote
+// them; without one, the run may not have finished, which is said.
+void check_against_manifest(const fs::path& input_dir) {
+  const std::optional<Manifest> manifest = read_manifest(input_dir);
+  if (!manifest) {
+    log::warn(fmt::format("{}: no {}: the run that wrote these files may not have finished (or an older minitrain wrote "
+                          "them); collecting the files that are there",
+                          input_dir.string(), kManifestName));
+    return;
+  }
+  std::set<std::string> listed;
+  for (const ManifestFile& file : manifest->files) {
+    listed.insert(file.path);
+    const fs::path path = input_dir / file.path;
+    std::error_code ec;
+    const auto bytes = fs::file_size(path, ec);
+    if (ec || bytes != file.bytes || file_crc32(path) != file.crc32)
+      throw DataError(fmt::format("{}: error: {} lists it with {} bytes and CRC-32 {:08x}, but {}: it changed after the run "
+                                  "wrote it\n  fix: write the predictions again (resume: true rewrites only what is missing)",
+                                  path.string(), kManifestName, file.bytes, file.crc32,
+                                  ec ? "it is missing" : fmt::format("it has {} bytes and CRC-32 {:08x}", bytes, file_crc32(path))));
+  }
+  for (const auto& [file, name] : prediction_files_in(input_dir)) {
+    if (name.temporary || listed.count(file.lexically_relative(input_dir).generic_string())) continue;
+    throw DataError(fmt::format("{}: error: {} does not list this file, so the run it describes did not write it\n  fix: "
+                                "remove it, or write every rank's predictions again into an empty output_dir",
+                                file.string(), kManifestName));
+  }
+}
+
 CollectSummary collect(const fs::path& input_dir, const fs::path& output) {
   // One large tensor after another is read, built and freed. glibc would keep
   // the freed ones in its heap (its mmap threshold grows with every large
@@ -81,6 +113,7 @@ CollectSummary collect(const fs::path& input_dir, const fs::path& output) {
   // allocation is its own mapping, returned to the system when freed.
   ::mallopt(M_MMAP_THRESHOLD, 1 << 20);
   if (!fs::is_directory(input_dir)) throw DataError(fmt::format("{}: error: not a directory of prediction files", input_dir.string()));
+  check_against_manifest(input_dir);
   const std::map<int, RankFiles> ranks = find_prediction_files(input_dir);
   std::vector<fs::path> files;
   for (const auto& [rank, found] : ranks) {

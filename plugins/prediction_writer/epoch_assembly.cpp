@@ -190,7 +190,7 @@ WrittenBatch read_written_batch(const fs::path& file, c10::IValue* loaded) {
   return describe_written(value, file, std::move(tensor_offsets));
 }
 
-void assemble_epoch_file(const std::vector<WrittenBatch>& batches, const CollateOptions& options, const fs::path& path,
+c10::IValue assemble_epoch_file(const std::vector<WrittenBatch>& batches, const CollateOptions& options, const fs::path& path,
                          const SaveOptions& save_options) {
   std::vector<c10::IValue> skeletons;
   std::unordered_map<const c10::TensorImpl*, Location> locations;
@@ -224,6 +224,7 @@ void assemble_epoch_file(const std::vector<WrittenBatch>& batches, const Collate
                      TensorStreamer(archive, reader, *tensor_of_storage.at(storage.unsafeGetStorageImpl()), locations).stream();
                      archive.end_record();
                    });
+  return plan.structure;
 }
 
 }  // namespace minitrain

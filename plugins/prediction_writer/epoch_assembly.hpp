@@ -31,8 +31,10 @@ WrittenBatch describe_written(const c10::IValue& value, std::filesystem::path fi
 // not one of ours.
 WrittenBatch read_written_batch(const std::filesystem::path& file, c10::IValue* loaded = nullptr);
 
-// Writes batch_collator(batches) to `path` (atomically), reading the data from the batch files.
-void assemble_epoch_file(const std::vector<WrittenBatch>& batches, const CollateOptions& options,
+// Writes batch_collator(batches) to `path` (atomically), reading the data from
+// the batch files. Returns the file's structure, its tensors uninitialised
+// (their shapes and dtypes are the file's).
+c10::IValue assemble_epoch_file(const std::vector<WrittenBatch>& batches, const CollateOptions& options,
                          const std::filesystem::path& path, const SaveOptions& save_options = {});
 
 }  // namespace minitrain

@@ -5,11 +5,15 @@
 #include <fmt/ranges.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <tuple>
+
 
 #include "minitrain/io/ivalue_tree.hpp"
 #include "minitrain/io/prediction_files.hpp"
 #include "minitrain/io/prediction_ids.hpp"
 #include "minitrain/base/log.hpp"
+#include "minitrain/base/runtime_info.hpp"
 #include "minitrain/io/serialization.hpp"
 
 namespace minitrain::plugins {
@@ -115,6 +119,7 @@ PredictionWriter::PredictionWriter(const PluginArgs& args)
 PredictionWriter::~PredictionWriter() = default;  // the AsyncWriter waits for pending writes
 
 void PredictionWriter::connect(Events& events) {
+  control_ = &events.control;
   on(events.setup, &PredictionWriter::on_setup);
   // A failed background write surfaces at the next event of the loop.
   on(events.predict_batch_start, [this](const PredictBatchStart&) {
@@ -146,6 +151,7 @@ void PredictionWriter::on_setup(const Setup& event) {
   predicting_ = event.stage == Stage::predict;
   if (!predicting_) return;
   rank_ = event.global_rank;
+  world_size_ = event.world_size;
   std::error_code ec;
   fs::create_directories(output_dir_, ec);
   if (ec)
@@ -165,6 +171,13 @@ void PredictionWriter::on_setup(const Setup& event) {
     refuse_existing_predictions(output_dir_, rank_);
   }
   if (write_epochs() && !write_batches() && !epoch_done_) fs::create_directories(spill_dir());
+  // An earlier run's manifest would vouch for files this run may replace; the new one comes at the end.
+  if (rank_ == 0) fs::remove(output_dir_ / kManifestName);
+}
+
+void PredictionWriter::record(ManifestFile file) {
+  std::lock_guard lock(manifest_mutex_);
+  manifest_files_.push_back(std::move(file));
 }
 
 c10::impl::GenericDict PredictionWriter::output_of(const PredictBatchEnd& event) {
@@ -212,8 +225,10 @@ c10::impl::GenericDict PredictionWriter::output_of(const PredictBatchEnd& event)
 
 void PredictionWriter::keep_existing(const fs::path& file, const PredictBatchEnd& event, std::shared_ptr<WrittenBatch> slot) {
   const at::Tensor expected = int64_tensor(event.batch_indices);
+  const bool listed = write_batches();  // a spill file is no output
+  std::vector<std::int64_t> indices(event.batch_indices.begin(), event.batch_indices.end());
   writer_->submit(
-      [this, file, expected, slot] {
+      [this, file, expected, slot, listed, batch_idx = event.batch_idx, indices = std::move(indices)] {
         c10::IValue existing;
         WrittenBatch described = read_written_batch(file, &existing);
         const bool same = existing.isGenericDict() && existing.toGenericDict().contains(kBatchIndicesKey) &&
@@ -224,6 +239,7 @@ void PredictionWriter::keep_existing(const fs::path& file, const PredictBatchEnd
                                   "another output_dir",
                                   file.string()));
         if (slot) *slot = std::move(described);
+        if (listed) record(describe_prediction_file(output_dir_, file, "batch", rank_, {batch_idx}, indices, existing));
         ++files_kept_;
       },
       0);
@@ -237,6 +253,10 @@ void PredictionWriter::on_batch_end(const PredictBatchEnd& event) {
   if (!write_batches() && !for_epoch) return;
   const fs::path file = write_batches() ? batch_file(output_dir_, rank_, event.batch_idx, files_per_subdir_) : spill_dir() / fmt::format("batch_{}.pt", event.batch_idx);
   std::shared_ptr<WrittenBatch> slot = for_epoch ? std::make_shared<WrittenBatch>() : nullptr;
+  if (for_epoch) {
+    epoch_batch_numbers_.push_back(event.batch_idx);
+    epoch_indices_.insert(epoch_indices_.end(), event.batch_indices.begin(), event.batch_indices.end());
+  }
   if (slot) epoch_batches_.push_back(slot);
   if (resume_ && fs::exists(file)) {
     keep_existing(file, event, slot);
@@ -245,12 +265,15 @@ void PredictionWriter::on_batch_end(const PredictBatchEnd& event) {
   c10::impl::GenericDict output = output_of(event);
   const std::size_t bytes = bytes_of(output);
   const bool counts = write_batches();
+  std::vector<std::int64_t> indices(event.batch_indices.begin(), event.batch_indices.end());
   writer_->submit(
-      [this, output = std::move(output), file, slot, counts] {
+      [this, output = std::move(output), file, slot, counts, batch_idx = event.batch_idx, indices = std::move(indices)] {
         fs::create_directories(file.parent_path());
         std::vector<std::uint64_t> offsets = save_pickled(output, file, save_options_);
         if (slot) *slot = describe_written(output, file, std::move(offsets));
-        if (counts) ++files_written_;
+        if (!counts) return;
+        record(describe_prediction_file(output_dir_, file, "batch", rank_, {batch_idx}, indices, output));
+        ++files_written_;
       },
       bytes);
 }
@@ -258,15 +281,26 @@ void PredictionWriter::on_batch_end(const PredictBatchEnd& event) {
 void PredictionWriter::on_epoch_end(const PredictEpochEnd&) {
   if (!predicting_) return;
   writer_->drain();
+  const fs::path file = epoch_file(output_dir_, rank_);
   if (epoch_done_) {
+    // Kept whole from an earlier run: read once more, for its shapes and indices.
+    const c10::IValue kept = load_pickled(file);
+    const at::Tensor indices = kept.toGenericDict().at(kBatchIndicesKey).toTensor().contiguous();
+    const at::Tensor batches = kept.toGenericDict().at(kBatchIdxKey).toTensor().contiguous();
+    record(describe_prediction_file(output_dir_, file, "epoch", rank_,
+                                    {batches.data_ptr<std::int64_t>(), batches.data_ptr<std::int64_t>() + batches.numel()},
+                                    {indices.data_ptr<std::int64_t>(), indices.data_ptr<std::int64_t>() + indices.numel()}, kept));
     ++files_kept_;
   } else if (!epoch_batches_.empty()) {
     std::vector<WrittenBatch> batches;
     for (const auto& slot : epoch_batches_) batches.push_back(*slot);
-    assemble_epoch_file(batches, collate_options_, epoch_file(output_dir_, rank_), save_options_);
+    const c10::IValue structure = assemble_epoch_file(batches, collate_options_, file, save_options_);
+    record(describe_prediction_file(output_dir_, file, "epoch", rank_, epoch_batch_numbers_, epoch_indices_, structure));
     ++files_written_;
   }
   epoch_batches_.clear();
+  epoch_batch_numbers_.clear();
+  epoch_indices_.clear();
   if (!write_batches()) fs::remove_all(spill_dir());
 }
 
@@ -275,10 +309,31 @@ void PredictionWriter::on_predict_end(const PredictEnd&) {
   writer_->drain();
   const std::string kept = files_kept_ ? fmt::format(", kept {} complete file(s) of an earlier run", files_kept_.load()) : "";
   log::info(fmt::format("prediction_writer: wrote {} file(s) to {}{}", files_written_.load(), fs::absolute(output_dir_).string(), kept));
+  write_manifest_of_every_rank();
   if (downcasts_.lost_any())
     log::warn(fmt::format("prediction_writer: dtype {} altered the predictions written: {}; use dtype: bfloat16 "
                           "(float32's range) or null to keep them, or lossy_dtype: error to stop instead",
                           dtype_name_, downcasts_.describe()));
+}
+
+void PredictionWriter::write_manifest_of_every_rank() {
+  std::vector<std::string> parts;
+  {
+    std::lock_guard lock(manifest_mutex_);
+    parts = control_->all_gather(files_to_json(manifest_files_));  // every rank waits here for the others
+  }
+  if (rank_ != 0) return;
+  const RunIdentity& identity = control_->identity();
+  Manifest manifest{minitrain_version(), identity.job_sha256, identity.model, identity.weights_file,
+                    identity.weights_sha256, world_size_, {}};
+  for (const std::string& part : parts)
+    for (ManifestFile& file : files_from_json(part)) manifest.files.push_back(std::move(file));
+  std::sort(manifest.files.begin(), manifest.files.end(), [](const ManifestFile& a, const ManifestFile& b) {
+    return std::tie(a.rank, a.kind, a.batches) < std::tie(b.rank, b.kind, b.batches);
+  });
+  write_manifest(manifest, output_dir_);
+  log::info(fmt::format("prediction_writer: {} lists the {} file(s) of {} rank(s)", (output_dir_ / kManifestName).string(),
+                        manifest.files.size(), world_size_));
 }
 
 }  // namespace minitrain::plugins

@@ -11,12 +11,17 @@
 // every row, and ids (list of str), every row's sample ID. Epoch files collate
 // batches like BioNeMo's batch_collator; their ids are the batches' in turn.
 //
+// When predict ends, rank 0 writes manifest.json (minitrain/io/prediction_manifest.hpp)
+// listing every rank's files, gathered through the process group; a run that
+// stopped early has none.
+//
 // Files are serialized and written on a writer thread behind a bounded queue;
 // the epoch file is streamed together from the batch files (or from spill
 // files, removed afterwards), so memory does not grow with the epoch.
 #include <atomic>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -24,6 +29,7 @@
 #include "downcast_check.hpp"
 #include "minitrain/core/callback.hpp"
 #include "minitrain/io/collate.hpp"
+#include "minitrain/io/prediction_manifest.hpp"
 #include "epoch_assembly.hpp"
 #include "minitrain/plugin_host/plugin.hpp"
 
@@ -72,6 +78,8 @@ class PredictionWriter : public Callback {
   void keep_existing(const std::filesystem::path& file, const PredictBatchEnd& event, std::shared_ptr<WrittenBatch> slot);
   std::filesystem::path spill_dir() const;
   void remove_own_files() const;
+  void record(ManifestFile file);  // for the manifest; called by the writer thread
+  void write_manifest_of_every_rank();
   bool write_batches() const { return write_interval_ != WriteInterval::epoch; }
   bool write_epochs() const { return write_interval_ != WriteInterval::batch; }
 
@@ -89,10 +97,16 @@ class PredictionWriter : public Callback {
   CollateOptions collate_options_;
   std::unique_ptr<AsyncWriter> writer_;
 
+  const RunControl* control_ = nullptr;
   bool predicting_ = false;
   int rank_ = 0;
+  int world_size_ = 1;
   bool epoch_done_ = false;  // resumed with this epoch's file already complete
   std::vector<std::shared_ptr<WrittenBatch>> epoch_batches_;  // filled in by the writer thread
+  std::vector<std::int64_t> epoch_batch_numbers_;             // the epoch file's batch_idx
+  std::vector<std::int64_t> epoch_indices_;                   // and its rows' dataset indices
+  std::mutex manifest_mutex_;
+  std::vector<ManifestFile> manifest_files_;                  // this rank's finished files
   std::atomic<std::int64_t> files_written_ = 0;
   std::atomic<std::int64_t> files_kept_ = 0;
 };

@@ -143,8 +143,9 @@ def main():
         check_input_ids(b, sequences, args.max_length, args.batch_dir, ids)
         expect(b["embeddings"].shape[0] <= args.batch_size, f"{args.batch_dir}: a batch larger than {args.batch_size}")
 
-    epoch_names = os.listdir(args.epoch_dir)
-    expect(epoch_names == ["predictions__rank_0.pt"], f"{args.epoch_dir}: files {epoch_names}, expected only predictions__rank_0.pt")
+    epoch_names = sorted(os.listdir(args.epoch_dir))
+    expect(epoch_names == ["manifest.json", "predictions__rank_0.pt"],
+           f"{args.epoch_dir}: files {epoch_names}, expected only predictions__rank_0.pt and manifest.json")
     check_epoch_file(os.path.join(args.epoch_dir, "predictions__rank_0.pt"), batches, sequences, args.max_length, ids)
 
     both = load_batch_files(args.both_dir, num_batches)

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Asserts that two prediction directories hold the same .pt files (names,
-subdirectories included) with equal contents under torch.load.
+subdirectories included) with equal contents under torch.load, and, where
+both have a manifest.json, that the manifests list the same files alike.
 Exits 0 when they match, 1 with the first difference otherwise."""
+import json
 import os
 import sys
 
@@ -12,7 +14,8 @@ def pt_files(root):
     found = set()
     for dirpath, _, names in os.walk(root):
         for name in names:
-            found.add(os.path.relpath(os.path.join(dirpath, name), root))
+            if name.endswith(".pt"):
+                found.add(os.path.relpath(os.path.join(dirpath, name), root))
     return found
 
 
@@ -35,6 +38,12 @@ def main():
     for name in sorted(names):
         if not same(torch.load(os.path.join(left, name)), torch.load(os.path.join(right, name))):
             print(f"compare_predictions: FAILED: {name} differs", file=sys.stderr)
+            sys.exit(1)
+    manifests = [os.path.join(d, "manifest.json") for d in (left, right)]
+    if all(os.path.exists(m) for m in manifests):
+        files = [json.load(open(m))["files"] for m in manifests]
+        if files[0] != files[1]:
+            print("compare_predictions: FAILED: the manifests list the files differently", file=sys.stderr)
             sys.exit(1)
     print(f"compare_predictions: OK: {len(names)} files equal")
 

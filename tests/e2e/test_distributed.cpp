@@ -98,6 +98,9 @@ TEST_CASE("3 ranks predict every sample exactly once, and collect puts them back
   REQUIRE(three.exit_code == 0);
   for (int rank = 0; rank < 3; ++rank)
     CHECK(fs::exists(dir / "three" / fmt::format("predictions__rank_{}__batch_0.pt", rank)));
+  const Result manifest = run(fmt::format("{} tests/e2e/check_manifest.py {} 3", MINITRAIN_PYTHON, (dir / "three").string()));
+  INFO(manifest.output);
+  CHECK(manifest.output.find("check_manifest: OK: 6 files of 3 rank(s), 45 samples") != std::string::npos);
 
   const std::string collected = (dir / "collected.pt").string();
   const Result collect = run_cli(fmt::format("collect --input {} --output {}", (dir / "three").string(), collected));
@@ -109,15 +112,34 @@ TEST_CASE("3 ranks predict every sample exactly once, and collect puts them back
   INFO(compare.output);
   CHECK(compare.output.find("compare_collected: OK: 45 samples") != std::string::npos);
 
-  SUBCASE("a missing file is named as missing samples") {
+  SUBCASE("a file the manifest lists is missing") {
     fs::remove(dir / "three" / "predictions__rank_1__batch_1.pt");
     const Result r = run_cli(fmt::format("collect --input {} --output {}", (dir / "three").string(), (dir / "x.pt").string()));
     CHECK(r.exit_code == 1);
+    CHECK(r.output.find("predictions__rank_1__batch_1.pt: error: manifest.json lists it with ") != std::string::npos);
+    CHECK(r.output.find("but it is missing: it changed after the run wrote it") != std::string::npos);
+    CHECK_FALSE(fs::exists(dir / "x.pt"));
+  }
+  SUBCASE("a file not in the manifest") {
+    fs::copy_file(dir / "three" / "predictions__rank_2__batch_0.pt", dir / "three" / "predictions__rank_3__batch_0.pt");
+    const Result r = run_cli(fmt::format("collect --input {} --output {}", (dir / "three").string(), (dir / "x.pt").string()));
+    CHECK(r.exit_code == 1);
+    CHECK(r.output.find("predictions__rank_3__batch_0.pt: error: manifest.json does not list this file, so the run it "
+                        "describes did not write it") != std::string::npos);
+    CHECK_FALSE(fs::exists(dir / "x.pt"));
+  }
+  SUBCASE("without a manifest, a missing file is named as missing samples") {
+    fs::remove(dir / "three" / "manifest.json");
+    fs::remove(dir / "three" / "predictions__rank_1__batch_1.pt");
+    const Result r = run_cli(fmt::format("collect --input {} --output {}", (dir / "three").string(), (dir / "x.pt").string()));
+    CHECK(r.exit_code == 1);
+    CHECK(r.output.find("no manifest.json: the run that wrote these files may not have finished") != std::string::npos);
     CHECK(r.output.find("do not cover every sample exactly once\n  missing dataset indices: 25, 28, 31, 34, 37, 40, 43") !=
           std::string::npos);
     CHECK_FALSE(fs::exists(dir / "x.pt"));
   }
-  SUBCASE("a file copied twice is named as duplicates") {
+  SUBCASE("without a manifest, a file copied twice is named as duplicates") {
+    fs::remove(dir / "three" / "manifest.json");
     fs::copy_file(dir / "three" / "predictions__rank_2__batch_0.pt", dir / "three" / "predictions__rank_3__batch_0.pt");
     const Result r = run_cli(fmt::format("collect --input {} --output {}", (dir / "three").string(), (dir / "x.pt").string()));
     CHECK(r.exit_code == 1);

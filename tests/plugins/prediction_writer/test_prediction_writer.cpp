@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "minitrain/io/collate.hpp"
+#include "minitrain/io/prediction_manifest.hpp"
 #include "minitrain/io/serialization.hpp"
 #include "index_dataset.hpp"
 #include "minitrain/core/trainer.hpp"
@@ -103,6 +104,19 @@ TEST_CASE("epoch interval: one collated file, padded, equal to the batch files")
   CHECK(at::equal(field(epoch, "batch_indices"), at::arange(6, at::kLong)));
   CHECK(at::equal(field(epoch, "batch_idx"), at::tensor({0, 1, 2}, at::kLong)));
   CHECK(ids_in(epoch) == std::vector<std::string>{"s0", "s1", "s2", "s3", "s4", "s5"});
+  // The manifest lists the three batch files and the epoch file, as they are on disk.
+  const std::optional<Manifest> manifest = read_manifest(dir / "p");
+  REQUIRE(manifest);
+  REQUIRE(manifest->files.size() == 4);
+  const ManifestFile& listed_epoch = manifest->files.back();
+  CHECK(listed_epoch.path == "predictions__rank_0.pt");
+  CHECK(listed_epoch.kind == "epoch");
+  CHECK(listed_epoch.batches == std::vector<std::int64_t>{0, 1, 2});
+  CHECK(listed_epoch.indices == std::vector<std::int64_t>{0, 1, 2, 3, 4, 5});
+  CHECK(listed_epoch.crc32 == file_crc32(epoch));
+  CHECK(listed_epoch.tensors[1].shape == std::vector<std::int64_t>{6, 7, 3});  // token_logits, padded to 7
+  CHECK(manifest->files[1].path == "predictions__rank_0__batch_1.pt");
+  CHECK(manifest->files[1].indices == std::vector<std::int64_t>{2, 3, 4});
   // Rows of batch 0 hold its values for 5 positions, zeros after.
   const at::Tensor batch0 = field(dir / "p" / "predictions__rank_0__batch_0.pt", "token_logits");
   CHECK(at::equal(logits.slice(0, 0, 2).slice(1, 0, 5), batch0));
@@ -132,8 +146,9 @@ TEST_CASE("existing predictions are refused without overwrite and replaced with 
   Events events;
   auto writer = writer_on(events, "{output_dir: " + out.string() + ", overwrite: true}");
   run_predict(events, {{1, 2}});
-  // No file from the earlier, longer run is left to mix with this one.
-  CHECK(std::distance(fs::directory_iterator(out), fs::directory_iterator()) == 1);
+  // No file from the earlier, longer run is left to mix with this one; the manifest lists the one there is.
+  CHECK(std::distance(fs::directory_iterator(out), fs::directory_iterator()) == 2);
+  CHECK(read_manifest(out)->files.size() == 1);
 }
 
 TEST_CASE("an output_dir that cannot be a directory is refused before anything is written") {
@@ -174,7 +189,8 @@ TEST_CASE("epoch interval alone: spilled batches are removed, the file equals in
   Events events;
   auto writer = writer_on(events, "{output_dir: " + (dir / "p").string() + ", write_interval: epoch}");
   run_predict(events, {{2, 5}, {3, 7}, {1, 6}});
-  CHECK(std::distance(fs::directory_iterator(dir / "p"), fs::directory_iterator()) == 1);  // no spill left behind
+  CHECK(std::distance(fs::directory_iterator(dir / "p"), fs::directory_iterator()) == 2);  // no spill left behind
+  CHECK(fs::exists(dir / "p" / "manifest.json"));
   const auto dict = load_pickled(dir / "p" / "predictions__rank_0.pt").toGenericDict();
   std::vector<c10::IValue> in_memory;
   for (const auto& [rows, length, value] : std::vector<std::tuple<int, int, float>>{{2, 5, 1.f}, {3, 7, 2.f}, {1, 6, 3.f}})
