@@ -70,9 +70,7 @@ PredictionFile read_prediction_file(const fs::path& file) {
     throw DataError(fmt::format("{}: error: batch_indices is not a tensor of integers", file.string()));
   const at::Tensor indices = batch_indices.toTensor().to(at::kLong).reshape({-1});
   std::optional<std::vector<std::string>> ids = ids_in(dict, indices.numel(), file);
-  dict.erase(kBatchIndicesKey);
-  dict.erase(kBatchIdxKey);
-  dict.erase(kIdsKey);
+  for (const char* reserved : {kBatchIndicesKey, kBatchIdxKey, kIdsKey}) static_cast<void>(dict.erase(reserved));
   return {dict, indices, std::move(ids)};
 }
 

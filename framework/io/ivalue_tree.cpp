@@ -8,7 +8,7 @@ void for_each_tensor(const c10::IValue& value, const std::function<void(const at
   } else if (value.isGenericDict()) {
     for (const auto& entry : value.toGenericDict()) for_each_tensor(entry.value(), visit);
   } else if (value.isList()) {
-    for (const c10::IValue item : value.toList()) for_each_tensor(item, visit);
+    for (const c10::IValue& item : value.toListRef()) for_each_tensor(item, visit);
   } else if (value.isTuple()) {
     for (const auto& item : value.toTupleRef().elements()) for_each_tensor(item, visit);
   }
@@ -25,7 +25,7 @@ c10::IValue map_tensors(const c10::IValue& value, const std::function<at::Tensor
   if (value.isList()) {
     const auto in = value.toList();
     c10::impl::GenericList out(in.elementType());
-    for (const c10::IValue item : in) out.push_back(map_tensors(item, fn));
+    for (const c10::IValue& item : value.toListRef()) out.push_back(map_tensors(item, fn));
     return out;
   }
   if (value.isTuple()) {

@@ -201,8 +201,9 @@ c10::IValue assemble_epoch_file(const std::vector<WrittenBatch>& batches, const 
     c10::IValue skeleton = batch.skeleton;
     if (skeleton.isGenericDict() && skeleton.toGenericDict().contains(kIdsKey)) {
       c10::impl::GenericDict dict = skeleton.toGenericDict().copy();
-      for (const c10::IValue& id : dict.at(kIdsKey).toListRef()) ids.push_back(id);
-      dict.erase(kIdsKey);
+      const c10::IValue batch_ids = dict.at(kIdsKey);
+      for (const c10::IValue& id : batch_ids.toListRef()) ids.push_back(id);
+      static_cast<void>(dict.erase(kIdsKey));
       skeleton = dict;
       with_ids = true;
     }
