@@ -14,6 +14,20 @@ void for_each_tensor(const c10::IValue& value, const std::function<void(const at
   }
 }
 
+void for_each_named_tensor(const c10::IValue& value, const std::function<void(const std::string&, const at::Tensor&)>& visit,
+                           const std::string& prefix) {
+  const auto join = [&](const std::string& part) { return prefix.empty() ? part : prefix + "." + part; };
+  if (value.isTensor()) {
+    visit(prefix, value.toTensor());
+  } else if (value.isGenericDict()) {
+    for (const auto& entry : value.toGenericDict())
+      for_each_named_tensor(entry.value(), visit, join(entry.key().isString() ? entry.key().toStringRef() : entry.key().tagKind()));
+  } else if (value.isList() || value.isTuple()) {
+    const auto items = value.isList() ? value.toListRef() : value.toTupleRef().elements();
+    for (std::size_t i = 0; i < items.size(); ++i) for_each_named_tensor(items[i], visit, join(std::to_string(i)));
+  }
+}
+
 c10::IValue map_tensors(const c10::IValue& value, const std::function<at::Tensor(const at::Tensor&)>& fn) {
   if (value.isTensor()) return fn(value.toTensor());
   if (value.isGenericDict()) {

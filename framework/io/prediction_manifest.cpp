@@ -13,6 +13,8 @@
 #include <nlohmann/json.hpp>
 
 #include "minitrain/base/error.hpp"
+#include "minitrain/io/ivalue_tree.hpp"
+#include "minitrain/io/prediction_files.hpp"
 
 namespace minitrain {
 
@@ -37,19 +39,16 @@ std::string python_dtype(at::ScalarType type) {
   }
 }
 
-void collect_tensors(const c10::IValue& value, const std::string& key, std::vector<ManifestTensor>& out) {
-  const auto join = [&](const std::string& part) { return key.empty() ? part : key + "." + part; };
-  if (value.isTensor()) {
-    out.push_back({key, value.toTensor().sizes().vec(), python_dtype(value.toTensor().scalar_type())});
-  } else if (value.isGenericDict()) {
-    for (const auto& entry : value.toGenericDict())
-      collect_tensors(entry.value(), join(entry.key().isString() ? entry.key().toStringRef() : entry.key().tagKind()), out);
-  } else if (value.isList() && !value.toListRef().empty() && value.toListRef().front().isString()) {
-    out.push_back({key, {static_cast<std::int64_t>(value.toListRef().size())}, "str"});
-  } else if (value.isList() || value.isTuple()) {
-    const auto items = value.isList() ? value.toListRef() : value.toTupleRef().elements();
-    for (std::size_t i = 0; i < items.size(); ++i) collect_tensors(items[i], join(std::to_string(i)), out);
-  }
+// Every tensor by its name, and the ids list (a list of str, which only .pt files hold).
+void collect_tensors(const c10::IValue& value, std::vector<ManifestTensor>& out) {
+  for_each_named_tensor(value, [&](const std::string& key, const at::Tensor& t) {
+    out.push_back({key, t.sizes().vec(), python_dtype(t.scalar_type())});
+  });
+  if (!value.isGenericDict()) return;
+  const auto dict = value.toGenericDict();
+  const auto ids = dict.find(kIdsKey);
+  if (ids != dict.end() && ids->value().isList())
+    out.push_back({kIdsKey, {static_cast<std::int64_t>(ids->value().toListRef().size())}, "str"});
 }
 
 // Dataset indices as runs of a constant step: [[start, step, count], ...].
@@ -127,7 +126,7 @@ ManifestFile describe_prediction_file(const fs::path& output_dir, const fs::path
   described.rank = rank;
   described.batches = std::move(batches);
   described.indices = std::move(indices);
-  collect_tensors(contents, "", described.tensors);
+  collect_tensors(contents, described.tensors);
   described.bytes = fs::file_size(file);
   described.crc32 = file_crc32(file);
   return described;
