@@ -11,11 +11,11 @@ packages=(
   # framework and plugins
   libtorch-dev libyaml-cpp-dev libboost-dev libboost-filesystem-dev
   libspdlog-dev libfmt-dev libcli11-dev libgloo-dev libdeflate-dev nlohmann-json3-dev libzip-dev
-  libssl-dev
+  libssl-dev libhdf5-dev
   # fast BLAS for LibTorch's CPU math (OpenMP build, like LibTorch)
   libopenblas0-openmp
   # tests: unit framework and Python-side readers of prediction files
-  doctest-dev python3-torch
+  doctest-dev python3-torch python3-h5py python3-anndata
   # fuzzing (the fuzz preset): Clang with libFuzzer and its sanitizer runtimes
   clang
 )

@@ -69,10 +69,15 @@ int main(int argc, char** argv) {
   launch->add_option("--nproc", launch_request.nproc, "ranks to start on this machine")->required();
   launch->add_option("--master_port", master_port, "the port rank 0 listens on (default: a free one)");
   launch->prefix_command();
-  std::string collect_input, collect_output;
+  std::string collect_input, collect_output, collect_format, collect_x_key;
   CLI::App* collect = app.add_subcommand("collect", "merge every rank's prediction files into one, in dataset order");
   collect->add_option("--input", collect_input, "the prediction_writer's output_dir")->required();
-  collect->add_option("--output", collect_output, "the merged .pt file to write")->required();
+  collect->add_option("--output", collect_output, "the merged file to write")->required();
+  collect->add_option("--format", collect_format, "pt, safetensors, hdf5 or h5ad (default: by --output's extension: "
+                                                  ".safetensors, .h5/.hdf5, .h5ad, else pt)")
+      ->check(CLI::IsMember({"pt", "safetensors", "hdf5", "h5ad"}));
+  collect->add_option("--x-key", collect_x_key, "h5ad: the output to store as .X (default: the first floating-point one "
+                                                "with two dims); the others go to .obsm and .obs");
 
   try {
     app.parse(argc, argv);
@@ -90,7 +95,11 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (collect->parsed()) {
-      const minitrain::CollectSummary summary = minitrain::collect_predictions(collect_input, collect_output);
+      minitrain::CollectOptions options;
+      options.format = collect_format.empty() ? minitrain::collect_format_for(collect_output)
+                                              : *minitrain::collect_format_named(collect_format);
+      if (!collect_x_key.empty()) options.x_key = collect_x_key;
+      const minitrain::CollectSummary summary = minitrain::collect_predictions(collect_input, collect_output, options);
       minitrain::log::info(fmt::format("collect: {} samples from {} file(s) of {} rank(s) written to {}", summary.samples,
                                        summary.files, summary.ranks, collect_output));
       return 0;

@@ -10,13 +10,17 @@
 #include <set>
 #include <span>
 
+#include "minitrain/io/atomic_file.hpp"
 #include "minitrain/io/collate.hpp"
+#include "minitrain/io/hdf5_export.hpp"
 #include "minitrain/base/error.hpp"
 #include "minitrain/base/log.hpp"
 #include "minitrain/io/ivalue_tree.hpp"
+#include "minitrain/io/prediction_file.hpp"
 #include "minitrain/io/prediction_files.hpp"
 #include "minitrain/io/prediction_ids.hpp"
 #include "minitrain/io/prediction_manifest.hpp"
+#include "minitrain/io/safetensors_file.hpp"
 #include "minitrain/io/serialization.hpp"
 #include "minitrain/io/torch_archive.hpp"
 
@@ -61,17 +65,21 @@ struct PredictionFile {
 };
 
 PredictionFile read_prediction_file(const fs::path& file) {
-  const c10::IValue loaded = load_pickled(file);
-  if (!loaded.isGenericDict() || !loaded.toGenericDict().contains(kBatchIndicesKey))
-    throw DataError(fmt::format("{}: error: not a prediction file (a dict with batch_indices)", file.string()));
-  c10::impl::GenericDict dict = loaded.toGenericDict().copy();
-  const c10::IValue& batch_indices = dict.at(kBatchIndicesKey);
-  if (!batch_indices.isTensor() || !at::isIntegralType(batch_indices.toTensor().scalar_type(), /*includeBool=*/false))
-    throw DataError(fmt::format("{}: error: batch_indices is not a tensor of integers", file.string()));
-  const at::Tensor indices = batch_indices.toTensor().to(at::kLong).reshape({-1});
+  c10::impl::GenericDict dict = load_prediction_file(file).copy();
+  const at::Tensor indices = dict.at(kBatchIndicesKey).toTensor().to(at::kLong).reshape({-1});
   std::optional<std::vector<std::string>> ids = ids_in(dict, indices.numel(), file);
   for (const char* reserved : {kBatchIndicesKey, kBatchIdxKey, kIdsKey}) static_cast<void>(dict.erase(reserved));
   return {dict, indices, std::move(ids)};
+}
+
+void check_unchanged(const fs::path& path, std::uint64_t listed_bytes, std::uint32_t listed_crc32) {
+  std::error_code ec;
+  const auto bytes = fs::file_size(path, ec);
+  if (!ec && bytes == listed_bytes && file_crc32(path) == listed_crc32) return;
+  throw DataError(fmt::format("{}: error: {} lists it with {} bytes and CRC-32 {:08x}, but {}: it changed after the run "
+                              "wrote it\n  fix: write the predictions again (resume: true rewrites only what is missing)",
+                              path.string(), kManifestName, listed_bytes, listed_crc32,
+                              ec ? "it is missing" : fmt::format("it has {} bytes and CRC-32 {:08x}", bytes, file_crc32(path))));
 }
 
 // With a manifest, the files must be exactly those it lists, as the run wrote
@@ -87,14 +95,8 @@ void check_against_manifest(const fs::path& input_dir) {
   std::set<std::string> listed;
   for (const ManifestFile& file : manifest->files) {
     listed.insert(file.path);
-    const fs::path path = input_dir / file.path;
-    std::error_code ec;
-    const auto bytes = fs::file_size(path, ec);
-    if (ec || bytes != file.bytes || file_crc32(path) != file.crc32)
-      throw DataError(fmt::format("{}: error: {} lists it with {} bytes and CRC-32 {:08x}, but {}: it changed after the run "
-                                  "wrote it\n  fix: write the predictions again (resume: true rewrites only what is missing)",
-                                  path.string(), kManifestName, file.bytes, file.crc32,
-                                  ec ? "it is missing" : fmt::format("it has {} bytes and CRC-32 {:08x}", bytes, file_crc32(path))));
+    check_unchanged(input_dir / file.path, file.bytes, file.crc32);
+    if (file.ids_file) check_unchanged(input_dir / file.ids_file->path, file.ids_file->bytes, file.ids_file->crc32);
   }
   for (const auto& [file, name] : prediction_files_in(input_dir)) {
     if (name.temporary || listed.count(file.lexically_relative(input_dir).generic_string())) continue;
@@ -104,7 +106,23 @@ void check_against_manifest(const fs::path& input_dir) {
   }
 }
 
-CollectSummary collect(const fs::path& input_dir, const fs::path& output) {
+// Writes the merged tensors in a format other than pt.
+void write_export(const ExportPlan& plan, const RowSource& rows, const fs::path& output, const CollectOptions& options) {
+  if (options.format == CollectFormat::hdf5) return export_hdf5(plan, rows, output);
+  if (options.format == CollectFormat::h5ad) return export_h5ad(plan, rows, output, options.x_key);
+  std::map<std::string, std::string> metadata{{"format", "pt"}};
+  if (!plan.ids.empty()) {
+    write_file_atomically(ids_sidecar_of(output), ids_to_json(plan.ids));
+    metadata["ids_file"] = ids_sidecar_of(output).filename().string();
+  }
+  std::vector<SafetensorsTensor> tensors;
+  for (const ExportTensor& t : plan.tensors) tensors.push_back({t.name, t.dtype, t.shape});
+  write_safetensors(tensors, metadata, output, {}, [&](std::size_t i, ByteSink& out) {
+    rows(i, [&](const at::Tensor& block) { out.append(block.data_ptr(), block.nbytes()); });
+  });
+}
+
+CollectSummary collect(const fs::path& input_dir, const fs::path& output, const CollectOptions& options) {
   // One large tensor after another is read, built and freed. glibc would keep
   // the freed ones in its heap (its mmap threshold grows with every large
   // free), and memory would grow with the number of keys; above 1 MiB, every
@@ -122,7 +140,7 @@ CollectSummary collect(const fs::path& input_dir, const fs::path& output) {
     }
   }
   if (files.empty())
-    throw DataError(fmt::format("{}: error: no prediction files (predictions__rank_R.pt or predictions__rank_R__batch_B.pt)",
+    throw DataError(fmt::format("{}: error: no prediction files (predictions__rank_R.pt or predictions__rank_R__batch_B.pt, or .safetensors)",
                                 input_dir.string()));
 
   // First pass, one file at a time: the indices, and each file's structure as meta tensors.
@@ -211,15 +229,9 @@ CollectSummary collect(const fs::path& input_dir, const fs::path& output) {
   }
 
   // Second pass, one output tensor at a time: its pieces from every file,
-  // collated and written in dataset order, so memory holds about one tensor's
-  // output (its pieces, then the collated tensor) and one file.
-  write_torch_file(out, output, {}, [&](TorchArchiveWriter& archive, const std::string& record, const c10::Storage& storage) {
-    const auto found = tensor_of_storage.find(storage.unsafeGetStorageImpl());
-    if (found == tensor_of_storage.end()) {  // batch_indices, already in memory
-      archive.write_record(record, storage.data(), storage.nbytes());
-      return;
-    }
-    const CollatedTensor& tensor = *found->second;
+  // collated and handed on in dataset order, so memory holds about one
+  // tensor's output (its pieces, then the collated tensor) and one file.
+  const auto rows_of = [&](const CollatedTensor& tensor, const std::function<void(const at::Tensor&)>& emit) {
     at::Tensor collated;
     {
       std::vector<c10::IValue> pieces;
@@ -235,21 +247,62 @@ CollectSummary collect(const fs::path& input_dir, const fs::path& output) {
     // Rows in dataset order, a few MiB at a time, so no second copy of the tensor is made.
     const std::int64_t row_bytes = std::max<std::int64_t>(1, collated.nbytes() / std::max<std::int64_t>(1, collated.size(0)));
     const std::int64_t chunk = std::max<std::int64_t>(1, (std::int64_t{16} << 20) / row_bytes);
-    archive.begin_record(record, storage.nbytes());
-    for (std::int64_t start = 0; start < order.numel(); start += chunk) {
-      const at::Tensor rows = collated.index_select(0, order.narrow(0, start, std::min(chunk, order.numel() - start))).contiguous();
-      archive.append(rows.data_ptr(), rows.nbytes());
-    }
-    archive.end_record();
-  });
+    for (std::int64_t start = 0; start < order.numel(); start += chunk)
+      emit(collated.index_select(0, order.narrow(0, start, std::min(chunk, order.numel() - start))).contiguous());
+  };
+  if (options.format == CollectFormat::pt) {
+    write_torch_file(out, output, {}, [&](TorchArchiveWriter& archive, const std::string& record, const c10::Storage& storage) {
+      const auto found = tensor_of_storage.find(storage.unsafeGetStorageImpl());
+      if (found == tensor_of_storage.end()) {  // batch_indices, already in memory
+        archive.write_record(record, storage.data(), storage.nbytes());
+        return;
+      }
+      archive.begin_record(record, storage.nbytes());
+      rows_of(*found->second, [&](const at::Tensor& rows) { archive.append(rows.data_ptr(), rows.nbytes()); });
+      archive.end_record();
+    });
+  } else {
+    ExportPlan export_plan;
+    std::vector<at::Tensor> in_memory;  // or undefined where the tensor is collated from the files
+    std::vector<const CollatedTensor*> collated;
+    for_each_named_tensor(out, [&](const std::string& name, const at::Tensor& t) {
+      const auto found = tensor_of_storage.find(t.storage().unsafeGetStorageImpl());
+      export_plan.tensors.push_back({name, t.scalar_type(), t.sizes().vec()});
+      collated.push_back(found == tensor_of_storage.end() ? nullptr : found->second);
+      in_memory.push_back(found == tensor_of_storage.end() ? t : at::Tensor());
+    });
+    if (with_ids) export_plan.ids = *ids_in(out, order.numel(), output);
+    write_export(export_plan, [&](std::size_t i, const std::function<void(const at::Tensor&)>& emit) {
+      if (collated[i])
+        rows_of(*collated[i], emit);
+      else
+        emit(in_memory[i]);
+    }, output, options);
+  }
   return {static_cast<std::int64_t>(first_seen.size()), static_cast<std::int64_t>(files.size()), static_cast<int>(ranks.size())};
 }
 
 }  // namespace
 
-CollectSummary collect_predictions(const fs::path& input_dir, const fs::path& output) {
+std::optional<CollectFormat> collect_format_named(const std::string& name) {
+  if (name == "pt") return CollectFormat::pt;
+  if (name == "safetensors") return CollectFormat::safetensors;
+  if (name == "hdf5") return CollectFormat::hdf5;
+  if (name == "h5ad") return CollectFormat::h5ad;
+  return std::nullopt;
+}
+
+CollectFormat collect_format_for(const fs::path& output) {
+  const std::string extension = output.extension().string();
+  if (extension == ".safetensors") return CollectFormat::safetensors;
+  if (extension == ".h5" || extension == ".hdf5") return CollectFormat::hdf5;
+  if (extension == ".h5ad") return CollectFormat::h5ad;
+  return CollectFormat::pt;
+}
+
+CollectSummary collect_predictions(const fs::path& input_dir, const fs::path& output, const CollectOptions& options) {
   try {
-    return collect(input_dir, output);
+    return collect(input_dir, output, options);
   } catch (const c10::Error& e) {  // files that load but do not fit together in a way LibTorch itself refuses
     throw DataError(fmt::format("{}: error: the prediction files cannot be merged: {}", input_dir.string(),
                                 e.what_without_backtrace()));

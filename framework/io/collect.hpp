@@ -5,6 +5,7 @@
 // and the duplicates with the files they came from.
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 namespace minitrain {
@@ -15,13 +16,26 @@ struct CollectSummary {
   int ranks = 0;
 };
 
+// pt: a torch.save dict; safetensors: the tensors by name (nesting flattened
+// to "outer.inner") and the IDs in a .ids.json sidecar; hdf5 and h5ad:
+// hdf5_export.hpp.
+enum class CollectFormat { pt, safetensors, hdf5, h5ad };
+std::optional<CollectFormat> collect_format_named(const std::string& name);
+CollectFormat collect_format_for(const std::filesystem::path& output);  // by extension: .safetensors, .h5/.hdf5, .h5ad, else pt
+
+struct CollectOptions {
+  CollectFormat format = CollectFormat::pt;
+  std::optional<std::string> x_key;  // h5ad: the output for .X
+};
+
 // Writes {key: tensor [N, ...], "batch_indices": arange(N), "ids": [N str]} to `output`
-// atomically. Tensors are concatenated along dim 0 (sequence dims padded with
+// atomically, in `options.format`. Tensors are concatenated along dim 0 (sequence dims padded with
 // zeros, as epoch collation does) and rows put in batch_indices order. The
 // output is built one tensor at a time, reading the files again for each, so
 // memory holds the largest tensor's output and one file, not every file.
 // (It sets glibc's mmap threshold to 1 MiB for the process, so freed tensors
 // go back to the system.)
-CollectSummary collect_predictions(const std::filesystem::path& input_dir, const std::filesystem::path& output);
+CollectSummary collect_predictions(const std::filesystem::path& input_dir, const std::filesystem::path& output,
+                                   const CollectOptions& options = {});
 
 }  // namespace minitrain

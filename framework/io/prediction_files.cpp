@@ -28,16 +28,26 @@ bool is_subdir(const fs::path& path) {
 
 }  // namespace
 
-fs::path batch_file(const fs::path& dir, int rank, std::int64_t batch_idx, std::optional<std::int64_t> files_per_subdir) {
-  const std::string name = fmt::format("predictions__rank_{}__batch_{}.pt", rank, batch_idx);
+const char* extension_of(PredictionFormat format) { return format == PredictionFormat::pt ? ".pt" : ".safetensors"; }
+
+fs::path batch_file(const fs::path& dir, int rank, std::int64_t batch_idx, std::optional<std::int64_t> files_per_subdir,
+                    PredictionFormat format) {
+  const std::string name = fmt::format("predictions__rank_{}__batch_{}{}", rank, batch_idx, extension_of(format));
   if (!files_per_subdir) return dir / name;
   return dir / fmt::format("subdir_{}", batch_idx / *files_per_subdir) / name;
 }
 
-fs::path epoch_file(const fs::path& dir, int rank) { return dir / fmt::format("predictions__rank_{}.pt", rank); }
+fs::path epoch_file(const fs::path& dir, int rank, PredictionFormat format) {
+  return dir / fmt::format("predictions__rank_{}{}", rank, extension_of(format));
+}
+
+fs::path ids_sidecar_of(const fs::path& prediction_file) {
+  fs::path sidecar = prediction_file;
+  return sidecar.replace_extension(".ids.json");
+}
 
 std::optional<PredictionFileName> parse_prediction_file_name(const std::string& filename) {
-  static const std::regex name(R"(predictions__rank_(\d+)(?:__batch_(\d+))?\.pt(\.tmp\d+)?)");
+  static const std::regex name(R"(predictions__rank_(\d+)(?:__batch_(\d+))?\.(pt|safetensors)(\.tmp\d+)?)");
   std::smatch m;
   if (!std::regex_match(filename, m, name)) return std::nullopt;
   PredictionFileName parsed;
@@ -48,7 +58,8 @@ std::optional<PredictionFileName> parse_prediction_file_name(const std::string& 
     parsed.batch_idx = parse_number<std::int64_t>(m[2].str());
     if (!parsed.batch_idx) return std::nullopt;
   }
-  parsed.temporary = m[3].matched;
+  parsed.format = m[3].str() == "pt" ? PredictionFormat::pt : PredictionFormat::safetensors;
+  parsed.temporary = m[4].matched;
   return parsed;
 }
 

@@ -18,4 +18,9 @@ c10::IValue ids_value(const std::vector<std::string>& ids);
 std::optional<std::vector<std::string>> ids_in(const c10::impl::GenericDict& dict, std::int64_t rows,
                                                const std::filesystem::path& file);
 
+// The IDs sidecar of a .safetensors prediction file: a JSON list of str.
+std::string ids_to_json(const std::vector<std::string>& ids);
+// DataError naming `file` when the text is not a JSON list of `rows` strings.
+std::vector<std::string> ids_from_json(const std::string& text, std::int64_t rows, const std::filesystem::path& file);
+
 }  // namespace minitrain

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "minitrain/base/error.hpp"
+#include "minitrain/io/atomic_file.hpp"
 #include "minitrain/io/ivalue_tree.hpp"
 #include "minitrain/io/prediction_files.hpp"
 
@@ -80,9 +81,17 @@ std::vector<std::int64_t> expand(const json& runs) {
 json to_json(const ManifestFile& file) {
   json keys = json::object();
   for (const ManifestTensor& tensor : file.tensors) keys[tensor.key] = {{"shape", tensor.shape}, {"dtype", tensor.dtype}};
-  return {{"path", file.path},   {"kind", file.kind},   {"rank", file.rank},
-          {"batches", file.batches}, {"rows", file.indices.size()}, {"indices", compact(file.indices)},
-          {"keys", keys},        {"bytes", file.bytes}, {"crc32", fmt::format("{:08x}", file.crc32)}};
+  json entry = {{"path", file.path},   {"kind", file.kind},   {"rank", file.rank},
+                {"batches", file.batches}, {"rows", file.indices.size()}, {"indices", compact(file.indices)},
+                {"keys", keys},        {"bytes", file.bytes}, {"crc32", fmt::format("{:08x}", file.crc32)}};
+  if (file.ids_file)
+    entry["ids_file"] = {{"path", file.ids_file->path}, {"bytes", file.ids_file->bytes},
+                         {"crc32", fmt::format("{:08x}", file.ids_file->crc32)}};
+  return entry;
+}
+
+std::uint32_t crc32_named(const json& text) {
+  return static_cast<std::uint32_t>(std::stoul(text.get<std::string>(), nullptr, 16));
 }
 
 ManifestFile file_from(const json& entry) {
@@ -97,7 +106,12 @@ ManifestFile file_from(const json& entry) {
   for (const auto& [key, tensor] : entry.at("keys").items())
     file.tensors.push_back({key, tensor.at("shape").get<std::vector<std::int64_t>>(), tensor.at("dtype").get<std::string>()});
   file.bytes = entry.at("bytes").get<std::uint64_t>();
-  file.crc32 = static_cast<std::uint32_t>(std::stoul(entry.at("crc32").get<std::string>(), nullptr, 16));
+  file.crc32 = crc32_named(entry.at("crc32"));
+  if (entry.contains("ids_file")) {
+    const json& sidecar = entry.at("ids_file");
+    file.ids_file = ManifestSidecar{sidecar.at("path").get<std::string>(), sidecar.at("bytes").get<std::uint64_t>(),
+                                    crc32_named(sidecar.at("crc32"))};
+  }
   return file;
 }
 
@@ -129,6 +143,10 @@ ManifestFile describe_prediction_file(const fs::path& output_dir, const fs::path
   collect_tensors(contents, described.tensors);
   described.bytes = fs::file_size(file);
   described.crc32 = file_crc32(file);
+  const fs::path sidecar = ids_sidecar_of(file);
+  if (file.extension() == ".safetensors" && fs::exists(sidecar))
+    described.ids_file = ManifestSidecar{sidecar.lexically_relative(output_dir).generic_string(), fs::file_size(sidecar),
+                                         file_crc32(sidecar)};
   return described;
 }
 
@@ -168,19 +186,7 @@ void write_manifest(const Manifest& manifest, const fs::path& output_dir) {
   text += ",\n \"files\": [";
   for (std::size_t i = 0; i < manifest.files.size(); ++i) text += (i ? ",\n  " : "\n  ") + to_json(manifest.files[i]).dump();
   text += "\n ]\n}\n";
-  const fs::path final_path = output_dir / kManifestName;
-  const fs::path temporary = output_dir / fmt::format("{}.tmp{}", kManifestName, ::getpid());
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) {
-      std::error_code ignored;
-      fs::remove(temporary, ignored);
-      throw Error(fmt::format("{}: cannot write the manifest", final_path.string()));
-    }
-  }
-  fs::rename(temporary, final_path);
+  write_file_atomically(output_dir / kManifestName, text);
 }
 
 std::optional<Manifest> read_manifest(const fs::path& output_dir) {

@@ -9,6 +9,8 @@
 //    "samples": 45, "files": [{"path": "predictions__rank_0__batch_0.pt", "kind": "batch",
 //    "rank": 0, "batches": [0], "rows": 8, "indices": [[0, 2, 8]], "keys": {"embeddings":
 //    {"shape": [8, 64], "dtype": "float32"}, ...}, "bytes": 40413, "crc32": "9a0c3e5f"}, ...]}
+// A .safetensors file's entry also names its IDs sidecar: "ids_file": {"path": ...,
+// "bytes": ..., "crc32": ...}.
 // "indices" are runs [start, step, count]: [[0, 2, 8]] is 0, 2, ..., 14.
 #include <ATen/core/ivalue.h>
 
@@ -29,6 +31,12 @@ struct ManifestTensor {
   std::string dtype;  // Python's name: "float32", "int64", "str" for the ids list
 };
 
+struct ManifestSidecar {
+  std::string path;  // relative to output_dir, with '/'
+  std::uint64_t bytes = 0;
+  std::uint32_t crc32 = 0;
+};
+
 struct ManifestFile {
   std::string path;  // relative to output_dir, with '/'
   std::string kind;  // "batch" or "epoch"
@@ -38,6 +46,7 @@ struct ManifestFile {
   std::vector<ManifestTensor> tensors;
   std::uint64_t bytes = 0;
   std::uint32_t crc32 = 0;
+  std::optional<ManifestSidecar> ids_file;
 };
 
 struct Manifest {

@@ -32,6 +32,13 @@ const char* safetensors_dtype(at::ScalarType dtype) {
   }
 }
 
+std::optional<at::ScalarType> dtype_of_safetensors(const std::string& name) {
+  for (const at::ScalarType dtype : {at::kDouble, at::kFloat, at::kHalf, at::kBFloat16, at::kLong, at::kInt, at::kShort,
+                                     at::kChar, at::kByte, at::kBool})
+    if (name == safetensors_dtype(dtype)) return dtype;
+  return std::nullopt;
+}
+
 SafetensorsLayout plan_safetensors(const std::vector<SafetensorsTensor>& tensors,
                                    const std::map<std::string, std::string>& metadata) {
   std::set<std::string> names;

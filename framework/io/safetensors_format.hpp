@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,9 @@ struct SafetensorsLayout {
 
 // "F32", "BF16", "I64", "BOOL", ...; Error for a dtype the format has no name for.
 const char* safetensors_dtype(at::ScalarType dtype);
+
+// The dtype a format name stands for; nullopt for a name it does not define.
+std::optional<at::ScalarType> dtype_of_safetensors(const std::string& name);
 
 // The header for these tensors and string metadata. Error for a duplicate or
 // empty name, or one that is "__metadata__".

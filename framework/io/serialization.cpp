@@ -2,7 +2,6 @@
 
 #include <ATen/ATen.h>
 #include <caffe2/serialize/inline_container.h>
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <torch/csrc/jit/serialization/pickler.h>
 #include <torch/csrc/jit/serialization/unpickler.h>
@@ -16,6 +15,7 @@
 #include <string_view>
 
 #include "minitrain/base/error.hpp"
+#include "minitrain/io/atomic_file.hpp"
 #include "minitrain/io/ivalue_tree.hpp"
 #include "minitrain/io/pickle_repair.hpp"
 #include "minitrain/io/torch_archive.hpp"
@@ -36,31 +36,6 @@ Pickled pickle_value(const c10::IValue& value) {
   out.storages = pickler.tensorData();
   return out;
 }
-
-namespace {
-
-fs::path temporary_path_for(const fs::path& path) {
-  fs::path temporary = path;
-  temporary += fmt::format(".tmp{}", ::getpid());
-  return temporary;
-}
-
-// Renames a finished temporary file over `path`, and fsyncs the directory if asked.
-void commit_file(const fs::path& temporary, const fs::path& path, const SaveOptions& options) {
-  fs::rename(temporary, path);
-  if (!options.fsync) return;
-  // The rename itself is durable only once the directory is flushed too.
-  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0 || ::fsync(fd) != 0) {
-    const int error = errno;
-    if (fd >= 0) ::close(fd);
-    throw Error(fmt::format("cannot fsync directory {}: {}", dir.string(), std::strerror(error)));
-  }
-  ::close(fd);
-}
-
-}  // namespace
 
 void write_torch_file(const c10::IValue& value, const fs::path& path, const SaveOptions& options,
                       const StorageWriter& write_storage) {

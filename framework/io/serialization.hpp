@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "minitrain/io/atomic_file.hpp"
+
 namespace minitrain {
 
 // A value as torch.save pickles it: the pickle program, and one tensor per
@@ -20,10 +22,6 @@ struct Pickled {
   std::vector<at::Tensor> storages;
 };
 Pickled pickle_value(const c10::IValue& value);
-
-struct SaveOptions {
-  bool fsync = false;  // flush to the device before the rename (and the directory after it)
-};
 
 // Writes `value` (tensors, dicts with string keys, lists, tuples, numbers,
 // strings) to `path` atomically: a temporary file in the same directory is

@@ -201,15 +201,6 @@ void TorchArchiveWriter::append(const void* data, std::size_t size) {
   record_remaining_ -= size;
 }
 
-void TorchArchiveWriter::append_zeros(std::uint64_t size) {
-  static const std::vector<char> zeros(1 << 20, 0);
-  while (size > 0) {
-    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(size, zeros.size()));
-    append(zeros.data(), n);
-    size -= n;
-  }
-}
-
 void TorchArchiveWriter::end_record() {
   if (!in_record_ || record_remaining_ != 0)
     throw Error(fmt::format("TorchArchiveWriter: record ended {} bytes short", record_remaining_));

@@ -13,9 +13,11 @@
 #include <string>
 #include <vector>
 
+#include "minitrain/io/byte_sink.hpp"
+
 namespace minitrain {
 
-class TorchArchiveWriter {
+class TorchArchiveWriter : public ByteSink {
  public:
   struct Options {
     bool fsync = false;        // flush file data to the device before finish() returns
@@ -26,7 +28,7 @@ class TorchArchiveWriter {
   // Creates (truncates) `path`. Throws Error naming the path and the reason.
   TorchArchiveWriter(std::filesystem::path path, Options options);
   explicit TorchArchiveWriter(std::filesystem::path path) : TorchArchiveWriter(std::move(path), Options{}) {}
-  ~TorchArchiveWriter();
+  ~TorchArchiveWriter() override;
   TorchArchiveWriter(const TorchArchiveWriter&) = delete;
   TorchArchiveWriter& operator=(const TorchArchiveWriter&) = delete;
 
@@ -35,8 +37,7 @@ class TorchArchiveWriter {
 
   // A record written in pieces whose sizes add up to `size`.
   std::uint64_t begin_record(const std::string& name, std::uint64_t size);
-  void append(const void* data, std::size_t size);
-  void append_zeros(std::uint64_t size);
+  void append(const void* data, std::size_t size) override;
   void end_record();
 
   // Writes the central directory and closes the file (fsync first if asked).

@@ -1,7 +1,6 @@
 #include "epoch_assembly.hpp"
 
 #include <ATen/ATen.h>
-#include <caffe2/serialize/inline_container.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
@@ -14,7 +13,10 @@
 
 #include "minitrain/base/error.hpp"
 #include "minitrain/io/ivalue_tree.hpp"
+#include "minitrain/io/prediction_file.hpp"
 #include "minitrain/io/prediction_files.hpp"
+#include "minitrain/io/prediction_ids.hpp"
+#include "minitrain/io/safetensors_file.hpp"
 #include "minitrain/io/torch_archive.hpp"
 
 namespace minitrain {
@@ -73,7 +75,7 @@ std::int64_t product(const std::vector<std::int64_t>& sizes, std::size_t from) {
 // Writes one collated tensor's bytes, in row-major order, from its sources.
 class TensorStreamer {
  public:
-  TensorStreamer(TorchArchiveWriter& out, BatchFileReader& reader, const CollatedTensor& tensor,
+  TensorStreamer(ByteSink& out, BatchFileReader& reader, const CollatedTensor& tensor,
                  const std::unordered_map<const c10::TensorImpl*, Location>& locations)
       : out_(out), reader_(reader), tensor_(tensor), element_size_(c10::elementSize(tensor.dtype)) {
     for (const at::Tensor& source : tensor.sources) {
@@ -153,7 +155,7 @@ class TensorStreamer {
     }
   }
 
-  TorchArchiveWriter& out_;
+  ByteSink& out_;
   BatchFileReader& reader_;
   const CollatedTensor& tensor_;
   const std::size_t element_size_;
@@ -168,30 +170,14 @@ WrittenBatch describe_written(const c10::IValue& value, fs::path file, std::vect
 }
 
 WrittenBatch read_written_batch(const fs::path& file, c10::IValue* loaded) {
-  const c10::IValue value = load_pickled(file);
-  std::vector<const c10::StorageImpl*> storages;  // in record order, as the Pickler met them
-  for_each_tensor(value, [&](const at::Tensor& t) {
-    const c10::StorageImpl* storage = t.storage().unsafeGetStorageImpl();
-    if (std::find(storages.begin(), storages.end(), storage) == storages.end()) storages.push_back(storage);
-  });
   std::vector<std::uint64_t> tensor_offsets;
-  try {
-    caffe2::serialize::PyTorchStreamReader reader(file.string());
-    for_each_tensor(value, [&](const at::Tensor& t) {
-      const auto index = std::find(storages.begin(), storages.end(), t.storage().unsafeGetStorageImpl()) - storages.begin();
-      const std::string record = fmt::format("data/{}", index);
-      if (!reader.hasRecord(record)) throw DataError(fmt::format("{}: error: no record {} for a tensor", file.string(), record));
-      tensor_offsets.push_back(reader.getRecordOffset(record) + static_cast<std::uint64_t>(t.storage_offset()) * t.element_size());
-    });
-  } catch (const c10::Error& e) {
-    throw DataError(fmt::format("{}: error: not a readable torch.save file: {}", file.string(), e.what_without_backtrace()));
-  }
+  const c10::impl::GenericDict value = load_prediction_file(file, &tensor_offsets);
   if (loaded) *loaded = value;
   return describe_written(value, file, std::move(tensor_offsets));
 }
 
 c10::IValue assemble_epoch_file(const std::vector<WrittenBatch>& batches, const CollateOptions& options, const fs::path& path,
-                         const SaveOptions& save_options) {
+                                PredictionFormat format, const SaveOptions& save_options) {
   std::vector<c10::IValue> skeletons;
   std::unordered_map<const c10::TensorImpl*, Location> locations;
   // The IDs are joined in batch order; the collator sees only the rest.
@@ -219,12 +205,31 @@ c10::IValue assemble_epoch_file(const std::vector<WrittenBatch>& batches, const 
   for (const CollatedTensor& tensor : plan.tensors) tensor_of_storage[tensor.placeholder.storage().unsafeGetStorageImpl()] = &tensor;
 
   BatchFileReader reader;
-  write_torch_file(plan.structure, path, save_options,
-                   [&](TorchArchiveWriter& archive, const std::string& record, const c10::Storage& storage) {
-                     archive.begin_record(record, storage.nbytes());
-                     TensorStreamer(archive, reader, *tensor_of_storage.at(storage.unsafeGetStorageImpl()), locations).stream();
-                     archive.end_record();
-                   });
+  if (format == PredictionFormat::pt) {
+    write_torch_file(plan.structure, path, save_options,
+                     [&](TorchArchiveWriter& archive, const std::string& record, const c10::Storage& storage) {
+                       archive.begin_record(record, storage.nbytes());
+                       TensorStreamer(archive, reader, *tensor_of_storage.at(storage.unsafeGetStorageImpl()), locations).stream();
+                       archive.end_record();
+                     });
+    return plan.structure;
+  }
+  std::vector<SafetensorsTensor> named;
+  std::vector<const CollatedTensor*> collated;
+  for_each_named_tensor(plan.structure, [&](const std::string& name, const at::Tensor& placeholder) {
+    named.push_back({name, placeholder.scalar_type(), placeholder.sizes().vec()});
+    collated.push_back(tensor_of_storage.at(placeholder.storage().unsafeGetStorageImpl()));
+  });
+  std::map<std::string, std::string> metadata{{"format", "pt"}};
+  if (with_ids) {
+    std::vector<std::string> texts;
+    for (const c10::IValue& id : ids) texts.push_back(id.toStringRef());
+    write_file_atomically(ids_sidecar_of(path), ids_to_json(texts), save_options);
+    metadata["ids_file"] = ids_sidecar_of(path).filename().string();
+  }
+  write_safetensors(named, metadata, path, save_options, [&](std::size_t i, ByteSink& out) {
+    TensorStreamer(out, reader, *collated[i], locations).stream();
+  });
   return plan.structure;
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "minitrain/io/collate.hpp"
+#include "minitrain/io/prediction_files.hpp"
 #include "minitrain/io/serialization.hpp"
 
 namespace minitrain {
@@ -23,18 +24,19 @@ struct WrittenBatch {
   std::vector<std::uint64_t> tensor_offsets;  // for_each_tensor order
 };
 
-// For a value just written by save_pickled, with the offsets it returned.
+// For a value just written by save_prediction_file, with the offsets it returned.
 WrittenBatch describe_written(const c10::IValue& value, std::filesystem::path file, std::vector<std::uint64_t> tensor_offsets);
 
-// For a file written earlier by save_pickled (a resumed run); the loaded value
+// For a file written earlier by save_prediction_file (a resumed run); the loaded value
 // is handed back through `loaded` if given. Throws DataError when the file is
 // not one of ours.
 WrittenBatch read_written_batch(const std::filesystem::path& file, c10::IValue* loaded = nullptr);
 
-// Writes batch_collator(batches) to `path` (atomically), reading the data from
-// the batch files. Returns the file's structure, its tensors uninitialised
+// Writes batch_collator(batches) to `path` (atomically) in `format`, reading
+// the data from the batch files (of either format). Returns the file's structure, its tensors uninitialised
 // (their shapes and dtypes are the file's).
 c10::IValue assemble_epoch_file(const std::vector<WrittenBatch>& batches, const CollateOptions& options,
-                         const std::filesystem::path& path, const SaveOptions& save_options = {});
+                                const std::filesystem::path& path, PredictionFormat format = PredictionFormat::pt,
+                                const SaveOptions& save_options = {});
 
 }  // namespace minitrain

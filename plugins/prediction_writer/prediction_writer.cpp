@@ -10,7 +10,7 @@
 
 
 #include "minitrain/io/ivalue_tree.hpp"
-#include "minitrain/io/prediction_files.hpp"
+#include "minitrain/io/prediction_file.hpp"
 #include "minitrain/io/prediction_ids.hpp"
 #include "minitrain/base/log.hpp"
 #include "minitrain/base/runtime_info.hpp"
@@ -83,6 +83,7 @@ std::vector<std::string> ids_of(const PredictBatchEnd& event) {
 
 PredictionWriter::PredictionWriter(const PluginArgs& args)
     : output_dir_(args.string("output_dir")),
+      format_(args.string("format") == "safetensors" ? PredictionFormat::safetensors : PredictionFormat::pt),
       write_interval_(write_interval_named(args.string("write_interval"))),
       overwrite_(args.boolean("overwrite")),
       resume_(args.boolean("resume")) {
@@ -143,7 +144,10 @@ void PredictionWriter::connect(Events& events) {
 fs::path PredictionWriter::spill_dir() const { return output_dir_ / fmt::format(".spill__rank_{}", rank_); }
 
 void PredictionWriter::remove_own_files() const {
-  for (const fs::path& file : prediction_files(output_dir_, rank_, true)) fs::remove(file);
+  for (const fs::path& file : prediction_files(output_dir_, rank_, true)) {
+    fs::remove(file);
+    fs::remove(ids_sidecar_of(file));
+  }
   fs::remove_all(spill_dir());
 }
 
@@ -166,7 +170,7 @@ void PredictionWriter::on_setup(const Setup& event) {
     for (const auto& [file, name] : prediction_files_in(output_dir_)) {
       if (name.rank == rank_ && name.temporary) fs::remove(file);
     }
-    epoch_done_ = write_epochs() && fs::exists(epoch_file(output_dir_, rank_));
+    epoch_done_ = write_epochs() && fs::exists(epoch_file(output_dir_, rank_, format_));
   } else {
     refuse_existing_predictions(output_dir_, rank_);
   }
@@ -216,6 +220,7 @@ c10::impl::GenericDict PredictionWriter::output_of(const PredictBatchEnd& event)
   out.insert(kBatchIdxKey, at::tensor(std::vector<std::int64_t>{event.batch_idx}, at::kLong));
   out.insert(kBatchIndicesKey, int64_tensor(event.batch_indices));
   out.insert(kIdsKey, ids_value(ids_of(event)));
+  if (format_ == PredictionFormat::safetensors) out = flat_prediction_tensors(out);
   if (lossy_dtype_is_error_ && downcasts_.lost_any())
     throw Error(fmt::format("prediction_writer: dtype {} would alter batch {}'s predictions: {}\n  fix: use dtype: "
                             "bfloat16 (float32's range) or null, or lossy_dtype: warn to write them anyway",
@@ -251,7 +256,9 @@ void PredictionWriter::on_batch_end(const PredictBatchEnd& event) {
   if (event.prediction.isNone()) return;
   const bool for_epoch = write_epochs() && !epoch_done_;
   if (!write_batches() && !for_epoch) return;
-  const fs::path file = write_batches() ? batch_file(output_dir_, rank_, event.batch_idx, files_per_subdir_) : spill_dir() / fmt::format("batch_{}.pt", event.batch_idx);
+  const fs::path file = write_batches() ? batch_file(output_dir_, rank_, event.batch_idx, files_per_subdir_, format_)
+                                        : spill_dir() / fmt::format("batch_{}.pt", event.batch_idx);
+  const PredictionFormat format = write_batches() ? format_ : PredictionFormat::pt;  // spill files are ours alone
   std::shared_ptr<WrittenBatch> slot = for_epoch ? std::make_shared<WrittenBatch>() : nullptr;
   if (for_epoch) {
     epoch_batch_numbers_.push_back(event.batch_idx);
@@ -267,9 +274,9 @@ void PredictionWriter::on_batch_end(const PredictBatchEnd& event) {
   const bool counts = write_batches();
   std::vector<std::int64_t> indices(event.batch_indices.begin(), event.batch_indices.end());
   writer_->submit(
-      [this, output = std::move(output), file, slot, counts, batch_idx = event.batch_idx, indices = std::move(indices)] {
+      [this, output = std::move(output), file, format, slot, counts, batch_idx = event.batch_idx, indices = std::move(indices)] {
         fs::create_directories(file.parent_path());
-        std::vector<std::uint64_t> offsets = save_pickled(output, file, save_options_);
+        std::vector<std::uint64_t> offsets = save_prediction_file(output, file, format, save_options_);
         if (slot) *slot = describe_written(output, file, std::move(offsets));
         if (!counts) return;
         record(describe_prediction_file(output_dir_, file, "batch", rank_, {batch_idx}, indices, output));
@@ -281,12 +288,12 @@ void PredictionWriter::on_batch_end(const PredictBatchEnd& event) {
 void PredictionWriter::on_epoch_end(const PredictEpochEnd&) {
   if (!predicting_) return;
   writer_->drain();
-  const fs::path file = epoch_file(output_dir_, rank_);
+  const fs::path file = epoch_file(output_dir_, rank_, format_);
   if (epoch_done_) {
     // Kept whole from an earlier run: read once more, for its shapes and indices.
-    const c10::IValue kept = load_pickled(file);
-    const at::Tensor indices = kept.toGenericDict().at(kBatchIndicesKey).toTensor().contiguous();
-    const at::Tensor batches = kept.toGenericDict().at(kBatchIdxKey).toTensor().contiguous();
+    const c10::impl::GenericDict kept = load_prediction_file(file);
+    const at::Tensor indices = kept.at(kBatchIndicesKey).toTensor().contiguous();
+    const at::Tensor batches = kept.at(kBatchIdxKey).toTensor().contiguous();
     record(describe_prediction_file(output_dir_, file, "epoch", rank_,
                                     {batches.data_ptr<std::int64_t>(), batches.data_ptr<std::int64_t>() + batches.numel()},
                                     {indices.data_ptr<std::int64_t>(), indices.data_ptr<std::int64_t>() + indices.numel()}, kept));
@@ -294,7 +301,7 @@ void PredictionWriter::on_epoch_end(const PredictEpochEnd&) {
   } else if (!epoch_batches_.empty()) {
     std::vector<WrittenBatch> batches;
     for (const auto& slot : epoch_batches_) batches.push_back(*slot);
-    const c10::IValue structure = assemble_epoch_file(batches, collate_options_, file, save_options_);
+    const c10::IValue structure = assemble_epoch_file(batches, collate_options_, file, format_, save_options_);
     record(describe_prediction_file(output_dir_, file, "epoch", rank_, epoch_batch_numbers_, epoch_indices_, structure));
     ++files_written_;
   }

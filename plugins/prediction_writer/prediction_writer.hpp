@@ -5,6 +5,8 @@
 // Files (BioNeMo's names, minitrain/io/prediction_files.hpp), in output_dir:
 //   predictions__rank_{R}__batch_{B}.pt   write_interval: batch (in subdir_{B / files_per_subdir}/ if set)
 //   predictions__rank_{R}.pt              write_interval: epoch
+// (.safetensors instead with format: safetensors: the same keys, nested
+// outputs flattened to "outer.inner", the IDs in a .ids.json sidecar.)
 // Each is a dict: the prediction's keys (a non-dict prediction is stored under
 // "prediction"), plus batch_idx (int64 [1]; [num_batches] in the epoch file),
 // batch_indices (int64 [B]; [N] in the epoch file), the dataset index of
@@ -29,6 +31,7 @@
 #include "downcast_check.hpp"
 #include "minitrain/core/callback.hpp"
 #include "minitrain/io/collate.hpp"
+#include "minitrain/io/prediction_files.hpp"
 #include "minitrain/io/prediction_manifest.hpp"
 #include "epoch_assembly.hpp"
 #include "minitrain/plugin_host/plugin.hpp"
@@ -39,7 +42,8 @@ namespace minitrain::plugins {
 enum class WriteInterval { batch, epoch, batch_and_epoch };
 
 inline constexpr ParamSpec kPredictionWriterParams[] = {
-    {"output_dir", ParamType::OutputDir, nullptr, "directory for the .pt files; created if missing", nullptr},
+    {"output_dir", ParamType::OutputDir, nullptr, "directory for the prediction files; created if missing", nullptr},
+    {"format", ParamType::Enum, "pt", "pt: torch.load-able dicts (BioNeMo's); safetensors: tensors by name, IDs in a .ids.json sidecar", "pt|safetensors"},
     {"write_interval", ParamType::Enum, "batch", "a file per batch, one per epoch, or both", "batch|epoch|batch_and_epoch"},
     {"batch_dim_key_defaults", ParamType::StringIntMap, "{}", "epoch collation: batch dim per output key (default 0)", nullptr},
     {"seq_dim_key_defaults", ParamType::StringIntMap, "{}", "epoch collation: padded sequence dim per output key (default 1)", nullptr},
@@ -84,6 +88,7 @@ class PredictionWriter : public Callback {
   bool write_epochs() const { return write_interval_ != WriteInterval::batch; }
 
   std::filesystem::path output_dir_;
+  PredictionFormat format_;
   WriteInterval write_interval_;
   bool overwrite_;
   bool resume_;

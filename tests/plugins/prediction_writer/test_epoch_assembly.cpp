@@ -6,6 +6,8 @@
 #include "minitrain/io/collate.hpp"
 #include "epoch_assembly.hpp"
 #include "minitrain/base/error.hpp"
+#include "minitrain/io/prediction_file.hpp"
+#include "minitrain/io/prediction_files.hpp"
 #include "minitrain/io/serialization.hpp"
 #include "minitrain/io/torch_archive.hpp"
 #include "test_support.hpp"
@@ -52,6 +54,7 @@ c10::impl::GenericDict batch(std::int64_t rows, std::int64_t length, std::int64_
   c10::impl::GenericDict d(c10::StringType::get(), c10::AnyType::get());
   d.insert("token_logits", at::randn({rows, length, 5}));
   d.insert("input_ids", at::randint(1, 30, {rows, length}, at::kLong));
+  d.insert(kBatchIndicesKey, at::arange(seed * 100, seed * 100 + rows, at::kLong));
   d.insert("megatron", at::randn({length, rows, 2}));  // [S, B, H]
   d.insert("score", at::randn({rows}));
   d.insert("loss", at::scalar_tensor(static_cast<double>(seed)));
@@ -97,6 +100,31 @@ TEST_CASE("a streamed epoch file equals batch_collator in memory, value for valu
 
   assemble_epoch_file(written.reread, options, dir / "epoch_reread.pt");
   CHECK(same(load_pickled(dir / "epoch_reread.pt"), expected));
+}
+
+TEST_CASE("a streamed safetensors epoch file equals batch_collator of the flattened batches") {
+  TempDir dir;
+  std::vector<c10::IValue> flat;
+  std::vector<WrittenBatch> written;
+  const std::vector<std::pair<std::int64_t, std::int64_t>> shapes{{3, 7}, {2, 4}, {1, 9}};
+  for (std::size_t b = 0; b < shapes.size(); ++b) {
+    const c10::impl::GenericDict value = flat_prediction_tensors(batch(shapes[b].first, shapes[b].second, static_cast<std::int64_t>(b)));
+    const fs::path file = dir / fmt::format("predictions__rank_0__batch_{}.safetensors", b);
+    written.push_back(describe_written(value, file, save_prediction_file(value, file, PredictionFormat::safetensors)));
+    CHECK(read_written_batch(file).skeleton.toGenericDict().at("inner.mask").toTensor().sizes() ==
+          value.at("inner.mask").toTensor().sizes());
+    flat.push_back(value);
+  }
+  const fs::path epoch = dir / "predictions__rank_0.safetensors";
+  assemble_epoch_file(written, {}, epoch, PredictionFormat::safetensors);
+  const c10::impl::GenericDict loaded = load_prediction_file(epoch);
+  CHECK(same(loaded, batch_collator(flat)));
+  CHECK(loaded.at("token_logits").toTensor().sizes() == at::IntArrayRef({6, 9, 5}));
+  CHECK(loaded.contains("pair.1"));
+  // A string in the prediction has no place in a safetensors file, and is refused by name.
+  c10::impl::GenericDict with_text = batch(1, 2, 0);
+  with_text.insert("note", std::string("text"));
+  CHECK_THROWS_WITH_AS(flat_prediction_tensors(with_text), doctest::Contains("'note' is a String"), Error);
 }
 
 TEST_CASE("plan_collation gives batch_collator's shapes and refuses what it refuses") {

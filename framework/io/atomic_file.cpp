@@ -1,0 +1,98 @@
+#include "minitrain/io/atomic_file.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "minitrain/base/error.hpp"
+
+namespace minitrain {
+
+namespace fs = std::filesystem;
+
+fs::path temporary_path_for(const fs::path& path) {
+  fs::path temporary = path;
+  temporary += fmt::format(".tmp{}", ::getpid());
+  return temporary;
+}
+
+void commit_file(const fs::path& temporary, const fs::path& path, const SaveOptions& options) {
+  fs::rename(temporary, path);
+  if (!options.fsync) return;
+  // The rename itself is durable only once the directory is flushed too.
+  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || ::fsync(fd) != 0) {
+    const int error = errno;
+    if (fd >= 0) ::close(fd);
+    throw Error(fmt::format("cannot fsync directory {}: {}", dir.string(), std::strerror(error)));
+  }
+  ::close(fd);
+}
+
+AtomicFile::AtomicFile(fs::path path, SaveOptions options)
+    : path_(std::move(path)), temporary_(temporary_path_for(path_)), options_(options) {
+  fd_ = ::open(temporary_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0) throw Error(fmt::format("cannot write {}: {}", path_.string(), std::strerror(errno)));
+  buffer_.reserve(1 << 20);
+}
+
+AtomicFile::~AtomicFile() {
+  if (fd_ < 0) return;
+  ::close(fd_);
+  std::error_code ignored;
+  fs::remove(temporary_, ignored);
+}
+
+void AtomicFile::write_all(const char* data, std::size_t size) {
+  while (size > 0) {
+    const ssize_t n = ::write(fd_, data, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw Error(fmt::format("cannot write {}: {}", path_.string(), std::strerror(errno)));
+    data += n;
+    size -= static_cast<std::size_t>(n);
+  }
+}
+
+void AtomicFile::flush() {
+  write_all(buffer_.data(), buffer_.size());
+  buffer_.clear();
+}
+
+void AtomicFile::append(const void* data, std::size_t size) {
+  if (buffer_.size() + size > buffer_.capacity()) flush();
+  const char* bytes = static_cast<const char*>(data);
+  if (size >= buffer_.capacity())
+    write_all(bytes, size);  // large pieces go to the kernel straight from their own memory
+  else
+    buffer_.insert(buffer_.end(), bytes, bytes + size);
+  written_ += size;
+}
+
+void AtomicFile::commit() {
+  flush();
+  if (options_.fsync && ::fsync(fd_) != 0) throw Error(fmt::format("cannot fsync {}: {}", path_.string(), std::strerror(errno)));
+  if (::close(fd_) != 0) {
+    fd_ = -1;
+    throw Error(fmt::format("cannot write {}: {}", path_.string(), std::strerror(errno)));
+  }
+  fd_ = -1;
+  try {
+    commit_file(temporary_, path_, options_);
+  } catch (...) {
+    std::error_code ignored;
+    fs::remove(temporary_, ignored);
+    throw;
+  }
+}
+
+void write_file_atomically(const fs::path& path, std::string_view contents, const SaveOptions& options) {
+  AtomicFile file(path, options);
+  file.append(contents.data(), contents.size());
+  file.commit();
+}
+
+}  // namespace minitrain

@@ -1,0 +1,34 @@
+#pragma once
+// One prediction file of either format (prediction_files.hpp), written and
+// read as a dict: the prediction's tensors, batch_idx, batch_indices and ids.
+// In a .pt file the dict is pickled as it is; a .safetensors file holds its
+// tensors by name (nesting flattened to "outer.inner", see
+// flat_prediction_tensors) and its IDs in the sidecar, written first.
+#include <ATen/core/ivalue.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <vector>
+
+#include "minitrain/io/atomic_file.hpp"
+#include "minitrain/io/prediction_files.hpp"
+
+namespace minitrain {
+
+// The dict a .safetensors file can hold: every tensor under its
+// for_each_named_tensor name; `ids` kept as it is. Error naming the value
+// when the prediction holds something other than tensors (a str, a number).
+c10::impl::GenericDict flat_prediction_tensors(const c10::impl::GenericDict& dict);
+
+// Writes `dict` atomically in `format`; returns the file offset of each
+// tensor's first byte, in for_each_tensor order (the order the loaded dict has too).
+std::vector<std::uint64_t> save_prediction_file(const c10::impl::GenericDict& dict, const std::filesystem::path& path,
+                                                PredictionFormat format, const SaveOptions& options = {});
+
+// Reads a file of either format (told by its name), with the offsets of its
+// tensors if asked. DataError naming the file when it is not a prediction file
+// (a dict with batch_indices) or its IDs do not match its rows.
+c10::impl::GenericDict load_prediction_file(const std::filesystem::path& path,
+                                            std::vector<std::uint64_t>* tensor_offsets = nullptr);
+
+}  // namespace minitrain

@@ -1,0 +1,95 @@
+// Prediction files in every format users ask for: safetensors from the
+// writer, and collect's exports, each read back by the Python package its
+// users have.
+#include "cli_runner.hpp"
+
+namespace minitrain::e2e {
+
+namespace {
+
+Result predict_into(const TempDir& dir, const std::string& name, const std::string& extra_args) {
+  return run_cli(fmt::format("predict --config {} --seed_everything=7 --trainer.callbacks[0].init_args.output_dir={} {}",
+                             predict_job(dir, "        {write_interval: batch_and_epoch, files_per_subdir: 2}").string(),
+                             (dir / name).string(), extra_args));
+}
+
+}  // namespace
+
+TEST_CASE("format: safetensors holds what the .pt files hold, IDs in a sidecar, and collect and resume read it") {
+  TempDir dir;
+  const Result pt = predict_into(dir, "pt", "");
+  INFO(pt.output);
+  REQUIRE(pt.exit_code == 0);
+  const Result st = predict_into(dir, "st", "--trainer.callbacks[0].init_args.format=safetensors");
+  INFO(st.output);
+  REQUIRE(st.exit_code == 0);
+  CHECK(fs::exists(dir / "st" / "subdir_0" / "predictions__rank_0__batch_1.safetensors"));
+  CHECK(fs::exists(dir / "st" / "subdir_0" / "predictions__rank_0__batch_1.ids.json"));
+  CHECK(fs::exists(dir / "st" / "predictions__rank_0.safetensors"));
+
+  const Result checked = run(fmt::format("{} tests/e2e/check_safetensors.py {} {}", MINITRAIN_PYTHON, (dir / "st").string(),
+                                         (dir / "pt").string()));
+  INFO(checked.output);
+  CHECK(checked.exit_code == 0);
+  CHECK(checked.output.find("check_safetensors: OK: 4 files equal to the .pt ones") != std::string::npos);
+
+  // A batch file lost after the run: collect refuses, resume writes it again, collect then equals the .pt run's.
+  fs::remove(dir / "st" / "subdir_1" / "predictions__rank_0__batch_2.safetensors");
+  fs::remove(dir / "st" / "predictions__rank_0.safetensors");
+  const Result refused = run_cli(fmt::format("collect --input {} --output {}", (dir / "st").string(), (dir / "x.pt").string()));
+  CHECK(refused.exit_code != 0);
+  CHECK(refused.output.find("predictions__rank_0__batch_2.safetensors: error: manifest.json lists it") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir / "x.pt"));
+  const Result resumed = predict_into(dir, "st", "--trainer.callbacks[0].init_args.format=safetensors "
+                                                 "--trainer.callbacks[0].init_args.resume=true");
+  INFO(resumed.output);
+  REQUIRE(resumed.exit_code == 0);
+  CHECK(resumed.output.find("wrote 2 file(s)") != std::string::npos);
+  CHECK(resumed.output.find("kept 2 complete file(s) of an earlier run") != std::string::npos);
+  for (const char* name : {"pt", "st"}) {
+    const Result collected = run_cli(fmt::format("collect --input {} --output {}", (dir / name).string(),
+                                                 (dir / fmt::format("{}.pt", name)).string()));
+    INFO(collected.output);
+    REQUIRE(collected.exit_code == 0);
+  }
+  const Result same = run(fmt::format(
+      "{} -c \"import sys, torch; a, b = (torch.load(p) for p in sys.argv[1:]); assert sorted(a) == sorted(b), (sorted(a), "
+      "sorted(b)); assert a.pop('ids') == b.pop('ids'); assert all(torch.equal(a[k], b[k]) for k in a); print('same', len(a))\" {} {}",
+      MINITRAIN_PYTHON, (dir / "pt.pt").string(), (dir / "st.pt").string()));
+  INFO(same.output);
+  CHECK(same.exit_code == 0);
+  CHECK(same.output.find("same 4") != std::string::npos);
+}
+
+TEST_CASE("collect --format: safetensors, HDF5 and h5ad hold what the .pt output holds, in dataset order") {
+  TempDir dir;
+  const Result predicted = predict_into(dir, "pt", "");
+  INFO(predicted.output);
+  REQUIRE(predicted.exit_code == 0);
+  // By the output's extension, and by --format whatever the name.
+  for (const std::string& args : {"--output {0}/c.pt", "--output {0}/c.safetensors", "--output {0}/c.h5",
+                                  "--output {0}/c.h5ad", "--output {0}/named.out --format h5ad"}) {
+    const Result collected = run_cli(fmt::format(fmt::runtime("collect --input {0}/pt " + args), dir.path().string()));
+    INFO(collected.output);
+    REQUIRE(collected.exit_code == 0);
+  }
+  const Result checked = run(fmt::format("{} tests/e2e/check_exports.py {}/c.pt {}/c", MINITRAIN_PYTHON, dir.path().string(),
+                                         dir.path().string()));
+  INFO(checked.output);
+  CHECK(checked.exit_code == 0);
+  CHECK(checked.output.find("check_exports: OK: 45 samples in safetensors, HDF5 and h5ad") != std::string::npos);
+  const Result named = run(fmt::format("{} -c \"import anndata; print(anndata.read_h5ad('{}/named.out').shape)\"",
+                                       MINITRAIN_PYTHON, dir.path().string()));
+  CHECK(named.output.find("(45, 16)") != std::string::npos);
+
+  const Result wrong_key = run_cli(fmt::format("collect --input {0}/pt --output {0}/x.h5ad --x-key token_logits", dir.path().string()));
+  CHECK(wrong_key.exit_code == 1);
+  CHECK(wrong_key.output.find("--x-key token_logits: .X needs an output with two dims [samples, features]; these have two: "
+                              "embeddings") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir / "x.h5ad"));
+  const Result wrong_format = run_cli(fmt::format("collect --input {0}/pt --output {0}/x.zarr --format zarr", dir.path().string()));
+  CHECK(wrong_format.exit_code != 0);
+  CHECK(wrong_format.output.find("--format: zarr not in {pt,safetensors,hdf5,h5ad}") != std::string::npos);
+}
+
+}  // namespace minitrain::e2e

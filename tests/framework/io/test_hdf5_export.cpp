@@ -1,0 +1,77 @@
+// HDF5 and h5ad exports read back by h5py and anndata: every dtype as numpy
+// has it, rows arriving in several blocks, and the AnnData layout.
+#include <ATen/ATen.h>
+
+#include "minitrain/base/error.hpp"
+#include "minitrain/io/hdf5_export.hpp"
+#include "test_support.hpp"
+
+#include "doctest_torch.hpp"
+
+using namespace minitrain;
+using minitrain::testing::run_python;
+using minitrain::testing::TempDir;
+
+namespace {
+
+struct Fixture {
+  std::vector<at::Tensor> tensors{at::arange(10, at::kFloat).view({5, 2}).to(at::kHalf),
+                                  at::arange(15, at::kFloat).view({5, 3}).to(at::kBFloat16),
+                                  at::tensor({1, 0, 1, 1, 0}, at::kLong).to(at::kBool),
+                                  at::arange(40, at::kDouble).view({5, 4, 2}),
+                                  at::arange(5, at::kLong)};
+  ExportPlan plan{{{"half", at::kHalf, {5, 2}},
+                   {"nested.bf16", at::kBFloat16, {5, 3}},
+                   {"flag", at::kBool, {5}},
+                   {"tokens", at::kDouble, {5, 4, 2}},
+                   {"batch_indices", at::kLong, {5}}},
+                  {"P1", "P2", "Q\xc3\xa9", "P4", "P5"}};
+  // Rows in blocks of two, as collect hands them over.
+  RowSource rows = [this](std::size_t i, const std::function<void(const at::Tensor&)>& emit) {
+    for (std::int64_t start = 0; start < 5; start += 2) emit(tensors[i].narrow(0, start, std::min<std::int64_t>(2, 5 - start)));
+  };
+};
+
+}  // namespace
+
+TEST_CASE("an HDF5 export: one dataset per key with numpy's dtypes, and the IDs as UTF-8 strings") {
+  TempDir dir;
+  Fixture f;
+  export_hdf5(f.plan, f.rows, dir / "p.h5");
+  REQUIRE(run_python(dir.path(), R"(import h5py, numpy as np
+f = h5py.File('p.h5', 'r')
+assert sorted(f) == ['batch_indices', 'flag', 'half', 'ids', 'nested.bf16', 'tokens'], sorted(f)
+assert f['half'].dtype == np.float16 and (f['half'][:] == np.arange(10).reshape(5, 2)).all()
+assert f['nested.bf16'].dtype == np.float32 and (f['nested.bf16'][:] == np.arange(15).reshape(5, 3)).all()
+assert f['flag'].dtype == np.bool_ and f['flag'][:].tolist() == [True, False, True, True, False]
+assert (f['tokens'][:] == np.arange(40).reshape(5, 4, 2)).all()
+assert [s.decode() for s in f['ids'][:]] == ['P1', 'P2', 'Q\u00e9', 'P4', 'P5']
+assert f.attrs['format'] == 'minitrain-predictions'
+)") == 0);
+}
+
+TEST_CASE("an h5ad export: .X, .obsm, .obs and obs_names as anndata reads them") {
+  TempDir dir;
+  Fixture f;
+  export_h5ad(f.plan, f.rows, dir / "p.h5ad", "nested.bf16");
+  REQUIRE(run_python(dir.path(), R"(import anndata, numpy as np
+a = anndata.read_h5ad('p.h5ad')
+assert a.shape == (5, 3), a.shape
+assert (a.X == np.arange(15).reshape(5, 3)).all() and a.X.dtype == np.float32
+assert list(a.obs_names) == ['P1', 'P2', 'Q\u00e9', 'P4', 'P5'], list(a.obs_names)
+assert list(a.obs.columns) == ['flag', 'batch_indices'] and a.obs['flag'].tolist() == [True, False, True, True, False]
+assert sorted(a.obsm) == ['half', 'tokens'] and a.obsm['tokens'].shape == (5, 4, 2)
+assert a.uns['minitrain_X'] == 'nested.bf16'
+)") == 0);
+  // Without --x-key, .X is the first floating-point output with two dims.
+  export_h5ad(f.plan, f.rows, dir / "d.h5ad", std::nullopt);
+  REQUIRE(run_python(dir.path(), R"(import anndata
+a = anndata.read_h5ad('d.h5ad')
+assert a.uns['minitrain_X'] == 'half' and sorted(a.obsm) == ['nested.bf16', 'tokens'], (a.uns, sorted(a.obsm))
+)") == 0);
+  CHECK_THROWS_WITH_AS(export_h5ad(f.plan, f.rows, dir / "e.h5ad", "tokens"),
+                       doctest::Contains("--x-key tokens: .X needs an output with two dims [samples, features]; these have "
+                                         "two: half, nested.bf16"),
+                       DataError);
+  CHECK_FALSE(std::filesystem::exists(dir / "e.h5ad"));
+}
