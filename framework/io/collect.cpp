@@ -23,6 +23,7 @@
 #include "minitrain/io/safetensors_file.hpp"
 #include "minitrain/io/serialization.hpp"
 #include "minitrain/io/torch_archive.hpp"
+#include "minitrain/io/unpadded.hpp"
 
 namespace minitrain {
 
@@ -57,11 +58,14 @@ std::string first_few(const std::vector<std::int64_t>& values, std::int64_t tota
   return out;
 }
 
-// A prediction file: its predictions (the dict without the reserved keys), batch_indices and ids.
+// A prediction file: its predictions (the dict without the reserved keys and
+// the unpadded outputs' offsets), batch_indices, ids, and the row lengths of
+// each unpadded output.
 struct PredictionFile {
   c10::IValue predictions;
   at::Tensor indices;
   std::optional<std::vector<std::string>> ids;
+  std::map<std::string, std::vector<std::int64_t>> unpadded;
 };
 
 PredictionFile read_prediction_file(const fs::path& file) {
@@ -69,7 +73,19 @@ PredictionFile read_prediction_file(const fs::path& file) {
   const at::Tensor indices = dict.at(kBatchIndicesKey).toTensor().to(at::kLong).reshape({-1});
   std::optional<std::vector<std::string>> ids = ids_in(dict, indices.numel(), file);
   for (const char* reserved : {kBatchIndicesKey, kBatchIdxKey, kIdsKey}) static_cast<void>(dict.erase(reserved));
-  return {dict, indices, std::move(ids)};
+  std::map<std::string, std::vector<std::int64_t>> unpadded;
+  for (const auto& entry : dict) {
+    const auto offsets = dict.find(offsets_key(entry.key().toStringRef()));
+    if (offsets == dict.end() || !entry.value().isTensor() || !offsets->value().isTensor()) continue;
+    const auto lengths = lengths_of(offsets->value().toTensor(), entry.value().toTensor(), indices.numel());
+    if (!lengths)
+      throw DataError(fmt::format("{}: error: '{}' is not offsets into '{}' for {} rows (int64 [rows + 1] from 0 to its "
+                                  "length, never falling)",
+                                  file.string(), offsets->key().toStringRef(), entry.key().toStringRef(), indices.numel()));
+    unpadded[entry.key().toStringRef()] = *lengths;
+  }
+  for (const auto& [key, lengths] : unpadded) static_cast<void>(dict.erase(offsets_key(key)));
+  return {dict, indices, std::move(ids), std::move(unpadded)};
 }
 
 void check_unchanged(const fs::path& path, std::uint64_t listed_bytes, std::uint32_t listed_crc32) {
@@ -150,9 +166,20 @@ CollectSummary collect(const fs::path& input_dir, const fs::path& output, const 
   std::vector<std::int64_t> duplicates;
   std::string duplicate_files;
   std::vector<std::string> ids;  // in the files' row order
+  std::map<std::string, std::vector<std::int64_t>> unpadded;  // each unpadded output's row lengths, in the same order
   std::optional<fs::path> with_ids, without_ids;
   for (const fs::path& file : files) {
-    auto [predictions, file_indices, file_ids] = read_prediction_file(file);
+    auto [predictions, file_indices, file_ids, file_unpadded] = read_prediction_file(file);
+    if (file == files.front()) {
+      for (const auto& [key, lengths] : file_unpadded) unpadded[key];
+    }
+    std::vector<std::string> these, first;
+    for (const auto& [key, lengths] : file_unpadded) these.push_back(key);
+    for (const auto& [key, lengths] : unpadded) first.push_back(key);
+    if (these != first)
+      throw DataError(fmt::format("{}: error: its unpadded outputs ({}) are not {}'s ({}); the files come from different jobs",
+                                  file.string(), fmt::join(these, ", "), files.front().filename().string(), fmt::join(first, ", ")));
+    for (auto& [key, lengths] : file_unpadded) unpadded[key].insert(unpadded[key].end(), lengths.begin(), lengths.end());
     if (file_ids) {
       ids.insert(ids.end(), std::make_move_iterator(file_ids->begin()), std::make_move_iterator(file_ids->end()));
       with_ids = file;
@@ -211,14 +238,24 @@ CollectSummary collect(const fs::path& input_dir, const fs::path& output, const 
   const at::Tensor all_indices = at::cat(indices);
   const at::Tensor order = all_indices.argsort();
   const CollationPlan plan = plan_collation(skeletons);
+  const auto lengths_in_order = [&](const std::vector<std::int64_t>& lengths) {
+    std::vector<std::int64_t> ordered;
+    for (const std::int64_t row : std::span(order.data_ptr<std::int64_t>(), static_cast<std::size_t>(order.numel())))
+      ordered.push_back(lengths[static_cast<std::size_t>(row)]);
+    return ordered;
+  };
+  std::map<std::string, at::Tensor> out_offsets;
   std::map<const c10::StorageImpl*, const CollatedTensor*> tensor_of_storage;
   for (const CollatedTensor& tensor : plan.tensors) {
-    if (tensor.sizes.empty() || tensor.batch_dim != 0 || tensor.sizes[0] != order.numel())
+    if (unpadded.count(tensor.where)) {
+      out_offsets.emplace(offsets_key(tensor.where), offsets_of(lengths_in_order(unpadded.at(tensor.where))));
+    } else if (tensor.sizes.empty() || tensor.batch_dim != 0 || tensor.sizes[0] != order.numel())
       throw DataError(fmt::format("{}: error: '{}' has no row per sample (shape [{}]); collect puts rows in dataset order",
                                   input_dir.string(), tensor.where, fmt::join(tensor.sizes, ", ")));
     tensor_of_storage[tensor.placeholder.storage().unsafeGetStorageImpl()] = &tensor;
   }
   c10::impl::GenericDict out = plan.structure.toGenericDict();
+  for (const auto& [key, offsets] : out_offsets) out.insert(key, offsets);
   out.insert(kBatchIndicesKey, all_indices.index_select(0, order));
   if (with_ids) {
     std::vector<std::string> ordered;
@@ -244,6 +281,7 @@ CollectSummary collect(const fs::path& input_dir, const fs::path& output, const 
       }
       collated = batch_collator(pieces, {0, tensor.seq_dim.value_or(1), {}, {}}).toTensor();
     }
+    if (unpadded.count(tensor.where)) return emit_rows_in_order(collated, unpadded.at(tensor.where), order, emit);
     // Rows in dataset order, a few MiB at a time, so no second copy of the tensor is made.
     const std::int64_t row_bytes = std::max<std::int64_t>(1, collated.nbytes() / std::max<std::int64_t>(1, collated.size(0)));
     const std::int64_t chunk = std::max<std::int64_t>(1, (std::int64_t{16} << 20) / row_bytes);
@@ -272,6 +310,7 @@ CollectSummary collect(const fs::path& input_dir, const fs::path& output, const 
       in_memory.push_back(found == tensor_of_storage.end() ? t : at::Tensor());
     });
     if (with_ids) export_plan.ids = *ids_in(out, order.numel(), output);
+    export_plan.rows = order.numel();
     write_export(export_plan, [&](std::size_t i, const std::function<void(const at::Tensor&)>& emit) {
       if (collated[i])
         rows_of(*collated[i], emit);

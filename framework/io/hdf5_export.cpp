@@ -197,19 +197,20 @@ void export_h5ad(const ExportPlan& plan, const RowSource& rows, const fs::path& 
   std::optional<std::size_t> x;
   for (std::size_t i = 0; i < plan.tensors.size() && !x; ++i) {
     const ExportTensor& t = plan.tensors[i];
-    if (x_key ? t.name == *x_key : t.shape.size() == 2 && at::isFloatingType(t.dtype)) x = i;
+    if (x_key ? t.name == *x_key : t.shape.size() == 2 && t.shape[0] == plan.rows && at::isFloatingType(t.dtype)) x = i;
   }
-  if (x_key && (!x || plan.tensors[*x].shape.size() != 2)) {
+  if (x_key && (!x || plan.tensors[*x].shape.size() != 2 || plan.tensors[*x].shape[0] != plan.rows)) {
     std::vector<std::string> two_dims;
     for (const ExportTensor& t : plan.tensors)
-      if (t.shape.size() == 2) two_dims.push_back(t.name);
+      if (t.shape.size() == 2 && t.shape[0] == plan.rows) two_dims.push_back(t.name);
     throw DataError(fmt::format("collect: --x-key {}: .X needs an output with two dims [samples, features]; these have two: {}",
                                 *x_key, two_dims.empty() ? "none" : fmt::format("{}", fmt::join(two_dims, ", "))));
   }
   std::vector<std::string> obs_names = plan.ids;
   std::vector<std::string> obs_columns;
+  const auto per_sample = [&](const ExportTensor& t) { return t.shape[0] == plan.rows; };
   for (const ExportTensor& t : plan.tensors)
-    if (t.shape.size() == 1) obs_columns.push_back(t.name);
+    if (t.shape.size() == 1 && per_sample(t)) obs_columns.push_back(t.name);
   write_hdf5_file(path, [&](hid_t file) {
     encoding(file, "anndata", "0.1.0");
     if (x) write_tensor(file, "X", plan.tensors[*x], *x, rows, true);
@@ -217,14 +218,16 @@ void export_h5ad(const ExportPlan& plan, const RowSource& rows, const fs::path& 
     string_attribute(obs.get(), "_index", "_index");
     string_list_attribute(obs.get(), "column-order", obs_columns);
     if (obs_names.empty()) {  // no IDs: rows are named by their dataset index, as anndata names them
-      const std::int64_t n = plan.tensors.empty() ? 0 : plan.tensors.front().shape[0];
-      for (std::int64_t i = 0; i < n; ++i) obs_names.push_back(std::to_string(i));
+      for (std::int64_t i = 0; i < plan.rows; ++i) obs_names.push_back(std::to_string(i));
     }
     write_strings(obs.get(), "_index", obs_names, true);
     const Handle obsm = group(file, "obsm");
+    const Handle uns = group(file, "uns");
     for (std::size_t i = 0; i < plan.tensors.size(); ++i) {
       const ExportTensor& t = plan.tensors[i];
-      if (t.shape.size() == 1)
+      if (!per_sample(t))
+        write_tensor(uns.get(), t.name, t, i, rows, true);
+      else if (t.shape.size() == 1)
         write_tensor(obs.get(), t.name, t, i, rows, true);
       else if (i != x)
         write_tensor(obsm.get(), t.name, t, i, rows, true);
@@ -236,8 +239,7 @@ void export_h5ad(const ExportPlan& plan, const RowSource& rows, const fs::path& 
     for (std::int64_t j = 0; x && j < plan.tensors[*x].shape[1]; ++j) var_names.push_back(std::to_string(j));
     write_strings(var.get(), "_index", var_names, true);
     for (const char* empty : {"layers", "obsp", "varm", "varp"}) group(file, empty);
-    const Handle uns = group(file, "uns");  // which output .X holds, for whoever reads the file later
-    if (x) scalar_string(uns.get(), "minitrain_X", plan.tensors[*x].name);
+    if (x) scalar_string(uns.get(), "minitrain_X", plan.tensors[*x].name);  // which output .X holds
   });
 }
 

@@ -30,6 +30,7 @@ struct ExportTensor {
 struct ExportPlan {
   std::vector<ExportTensor> tensors;  // batch_indices among them
   std::vector<std::string> ids;       // one per row; empty when the files had none
+  std::int64_t rows = 0;              // samples: tensors with another first dim are per token (unpadded outputs)
 };
 
 // Calls emit(rows) with consecutive row blocks of tensor i, from row 0 to N.

@@ -177,7 +177,8 @@ WrittenBatch read_written_batch(const fs::path& file, c10::IValue* loaded) {
 }
 
 c10::IValue assemble_epoch_file(const std::vector<WrittenBatch>& batches, const CollateOptions& options, const fs::path& path,
-                                PredictionFormat format, const SaveOptions& save_options) {
+                                PredictionFormat format, const SaveOptions& save_options,
+                                const std::map<std::string, at::Tensor>& whole) {
   std::vector<c10::IValue> skeletons;
   std::unordered_map<const c10::TensorImpl*, Location> locations;
   // The IDs are joined in batch order; the collator sees only the rest.
@@ -185,13 +186,16 @@ c10::IValue assemble_epoch_file(const std::vector<WrittenBatch>& batches, const 
   bool with_ids = false;
   for (const WrittenBatch& batch : batches) {
     c10::IValue skeleton = batch.skeleton;
-    if (skeleton.isGenericDict() && skeleton.toGenericDict().contains(kIdsKey)) {
+    if (skeleton.isGenericDict()) {
       c10::impl::GenericDict dict = skeleton.toGenericDict().copy();
-      const c10::IValue batch_ids = dict.at(kIdsKey);
-      for (const c10::IValue& id : batch_ids.toListRef()) ids.push_back(id);
-      static_cast<void>(dict.erase(kIdsKey));
+      if (dict.contains(kIdsKey)) {
+        const c10::IValue batch_ids = dict.at(kIdsKey);
+        for (const c10::IValue& id : batch_ids.toListRef()) ids.push_back(id);
+        static_cast<void>(dict.erase(kIdsKey));
+        with_ids = true;
+      }
+      for (const auto& [key, tensor] : whole) static_cast<void>(dict.erase(key));
       skeleton = dict;
-      with_ids = true;
     }
     skeletons.push_back(skeleton);
     std::size_t i = 0;
@@ -200,6 +204,7 @@ c10::IValue assemble_epoch_file(const std::vector<WrittenBatch>& batches, const 
     });
   }
   const CollationPlan plan = plan_collation(skeletons, options);
+  for (const auto& [key, tensor] : whole) plan.structure.toGenericDict().insert(key, compact_cpu(tensor));
   if (with_ids) plan.structure.toGenericDict().insert(kIdsKey, ids);
   std::map<const c10::StorageImpl*, const CollatedTensor*> tensor_of_storage;
   for (const CollatedTensor& tensor : plan.tensors) tensor_of_storage[tensor.placeholder.storage().unsafeGetStorageImpl()] = &tensor;
@@ -208,17 +213,25 @@ c10::IValue assemble_epoch_file(const std::vector<WrittenBatch>& batches, const 
   if (format == PredictionFormat::pt) {
     write_torch_file(plan.structure, path, save_options,
                      [&](TorchArchiveWriter& archive, const std::string& record, const c10::Storage& storage) {
+                       const auto found = tensor_of_storage.find(storage.unsafeGetStorageImpl());
+                       if (found == tensor_of_storage.end()) {  // one of `whole`, in memory
+                         archive.write_record(record, storage.data(), storage.nbytes());
+                         return;
+                       }
                        archive.begin_record(record, storage.nbytes());
-                       TensorStreamer(archive, reader, *tensor_of_storage.at(storage.unsafeGetStorageImpl()), locations).stream();
+                       TensorStreamer(archive, reader, *found->second, locations).stream();
                        archive.end_record();
                      });
     return plan.structure;
   }
   std::vector<SafetensorsTensor> named;
-  std::vector<const CollatedTensor*> collated;
-  for_each_named_tensor(plan.structure, [&](const std::string& name, const at::Tensor& placeholder) {
-    named.push_back({name, placeholder.scalar_type(), placeholder.sizes().vec()});
-    collated.push_back(tensor_of_storage.at(placeholder.storage().unsafeGetStorageImpl()));
+  std::vector<const CollatedTensor*> collated;  // null for one of `whole`
+  std::vector<at::Tensor> tensors;
+  for_each_named_tensor(plan.structure, [&](const std::string& name, const at::Tensor& t) {
+    named.push_back({name, t.scalar_type(), t.sizes().vec()});
+    const auto found = tensor_of_storage.find(t.storage().unsafeGetStorageImpl());
+    collated.push_back(found == tensor_of_storage.end() ? nullptr : found->second);
+    tensors.push_back(t);
   });
   std::map<std::string, std::string> metadata{{"format", "pt"}};
   if (with_ids) {
@@ -228,7 +241,10 @@ c10::IValue assemble_epoch_file(const std::vector<WrittenBatch>& batches, const 
     metadata["ids_file"] = ids_sidecar_of(path).filename().string();
   }
   write_safetensors(named, metadata, path, save_options, [&](std::size_t i, ByteSink& out) {
-    TensorStreamer(out, reader, *collated[i], locations).stream();
+    if (collated[i])
+      TensorStreamer(out, reader, *collated[i], locations).stream();
+    else
+      out.append(tensors[i].data_ptr(), tensors[i].nbytes());
   });
   return plan.structure;
 }

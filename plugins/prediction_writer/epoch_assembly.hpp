@@ -8,6 +8,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "minitrain/io/collate.hpp"
@@ -33,10 +35,11 @@ WrittenBatch describe_written(const c10::IValue& value, std::filesystem::path fi
 WrittenBatch read_written_batch(const std::filesystem::path& file, c10::IValue* loaded = nullptr);
 
 // Writes batch_collator(batches) to `path` (atomically) in `format`, reading
-// the data from the batch files (of either format). Returns the file's structure, its tensors uninitialised
+// the data from the batch files (of either format); a key in `whole` is
+// written as given instead of collated from the batches. Returns the file's structure, its tensors uninitialised
 // (their shapes and dtypes are the file's).
 c10::IValue assemble_epoch_file(const std::vector<WrittenBatch>& batches, const CollateOptions& options,
                                 const std::filesystem::path& path, PredictionFormat format = PredictionFormat::pt,
-                                const SaveOptions& save_options = {});
+                                const SaveOptions& save_options = {}, const std::map<std::string, at::Tensor>& whole = {});
 
 }  // namespace minitrain

@@ -15,6 +15,7 @@
 #include "minitrain/base/log.hpp"
 #include "minitrain/base/runtime_info.hpp"
 #include "minitrain/io/serialization.hpp"
+#include "minitrain/io/unpadded.hpp"
 
 namespace minitrain::plugins {
 
@@ -92,6 +93,7 @@ PredictionWriter::PredictionWriter(const PluginArgs& args)
                 "files, resume keeps them\n  fix: set one of them to false");
   files_per_subdir_ = args.optional_integer("files_per_subdir");
   if (args.has("keys")) keys_ = args.string_list("keys");
+  if (args.has("unpadded_keys")) unpadded_keys_ = args.string_list("unpadded_keys");
   if (args.has("dtype")) {
     dtype_name_ = args.string("dtype");
     dtype_ = dtype_named(dtype_name_);
@@ -217,6 +219,7 @@ c10::impl::GenericDict PredictionWriter::output_of(const PredictBatchEnd& event)
                               event.prediction.tagKind()));
     out.insert("prediction", prepare(event.prediction, "prediction"));
   }
+  unpad(out, event);
   out.insert(kBatchIdxKey, at::tensor(std::vector<std::int64_t>{event.batch_idx}, at::kLong));
   out.insert(kBatchIndicesKey, int64_tensor(event.batch_indices));
   out.insert(kIdsKey, ids_value(ids_of(event)));
@@ -226,6 +229,24 @@ c10::impl::GenericDict PredictionWriter::output_of(const PredictBatchEnd& event)
                             "bfloat16 (float32's range) or null, or lossy_dtype: warn to write them anyway",
                             dtype_name_, event.batch_idx, downcasts_.describe()));
   return out;
+}
+
+void PredictionWriter::unpad(c10::impl::GenericDict& out, const PredictBatchEnd& event) const {
+  if (unpadded_keys_.empty()) return;
+  const at::Tensor& mask = event.batch.field("attention_mask");
+  const std::vector<std::int64_t> lengths = row_lengths(mask);
+  for (const std::string& key : unpadded_keys_) {
+    const auto found = out.find(key);
+    if (found == out.end() || !found->value().isTensor())
+      throw Error(fmt::format("prediction_writer: unpadded_keys names '{}', which {}", key,
+                              found == out.end() ? "is not among the outputs written" : "is not a tensor"));
+    if (out.contains(offsets_key(key)))
+      throw Error(fmt::format("prediction_writer: unpadded_keys names '{}', but predict_step also returned '{}', where its "
+                              "offsets go\n  fix: rename that output",
+                              key, offsets_key(key)));
+    out.insert_or_assign(key, unpad_rows(found->value().toTensor(), lengths, mask.size(-1), key));
+    out.insert(offsets_key(key), offsets_of(lengths));
+  }
 }
 
 void PredictionWriter::keep_existing(const fs::path& file, const PredictBatchEnd& event, std::shared_ptr<WrittenBatch> slot) {
@@ -263,6 +284,10 @@ void PredictionWriter::on_batch_end(const PredictBatchEnd& event) {
   if (for_epoch) {
     epoch_batch_numbers_.push_back(event.batch_idx);
     epoch_indices_.insert(epoch_indices_.end(), event.batch_indices.begin(), event.batch_indices.end());
+    if (!unpadded_keys_.empty()) {
+      const std::vector<std::int64_t> lengths = row_lengths(event.batch.field("attention_mask"));
+      epoch_lengths_.insert(epoch_lengths_.end(), lengths.begin(), lengths.end());
+    }
   }
   if (slot) epoch_batches_.push_back(slot);
   if (resume_ && fs::exists(file)) {
@@ -301,13 +326,16 @@ void PredictionWriter::on_epoch_end(const PredictEpochEnd&) {
   } else if (!epoch_batches_.empty()) {
     std::vector<WrittenBatch> batches;
     for (const auto& slot : epoch_batches_) batches.push_back(*slot);
-    const c10::IValue structure = assemble_epoch_file(batches, collate_options_, file, format_, save_options_);
+    std::map<std::string, at::Tensor> whole;  // the epoch's offsets, not the batches' side by side
+    for (const std::string& key : unpadded_keys_) whole[offsets_key(key)] = offsets_of(epoch_lengths_);
+    const c10::IValue structure = assemble_epoch_file(batches, collate_options_, file, format_, save_options_, whole);
     record(describe_prediction_file(output_dir_, file, "epoch", rank_, epoch_batch_numbers_, epoch_indices_, structure));
     ++files_written_;
   }
   epoch_batches_.clear();
   epoch_batch_numbers_.clear();
   epoch_indices_.clear();
+  epoch_lengths_.clear();
   if (!write_batches()) fs::remove_all(spill_dir());
 }
 

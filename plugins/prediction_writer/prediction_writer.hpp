@@ -17,6 +17,9 @@
 // listing every rank's files, gathered through the process group; a run that
 // stopped early has none.
 //
+// With unpadded_keys, those outputs are stored without padding
+// (minitrain/io/unpadded.hpp): flat [tokens, ...] plus "<key>_offsets".
+//
 // Files are serialized and written on a writer thread behind a bounded queue;
 // the epoch file is streamed together from the batch files (or from spill
 // files, removed afterwards), so memory does not grow with the epoch.
@@ -52,6 +55,7 @@ inline constexpr ParamSpec kPredictionWriterParams[] = {
     {"files_per_subdir", ParamType::Int, "null", "put batch files in subdir_N folders of this many batches each", nullptr,
      at_least(1)},
     {"keys", ParamType::StringList, "null", "write only these prediction keys (null: all)", nullptr},
+    {"unpadded_keys", ParamType::StringList, "null", "store these [batch, length, ...] outputs unpadded: flat [tokens, ...] plus <key>_offsets [rows + 1], lengths from the batch's attention_mask", nullptr},
     {"dtype", ParamType::Enum, "null", "cast floating-point outputs to this dtype (null: as returned)", "float32|float16|bfloat16|float64"},
     {"lossy_dtype", ParamType::Enum, "warn", "values the dtype cast turns to inf or zero: counted and warned of at the end, or an error at once", "warn|error"},
     {"fsync", ParamType::Bool, "false", "flush every file to the device before it gets its final name", nullptr},
@@ -79,6 +83,7 @@ class PredictionWriter : public Callback {
   void on_epoch_end(const PredictEpochEnd& event);
   void on_predict_end(const PredictEnd& event);
   c10::impl::GenericDict output_of(const PredictBatchEnd& event);
+  void unpad(c10::impl::GenericDict& out, const PredictBatchEnd& event) const;
   void keep_existing(const std::filesystem::path& file, const PredictBatchEnd& event, std::shared_ptr<WrittenBatch> slot);
   std::filesystem::path spill_dir() const;
   void remove_own_files() const;
@@ -94,6 +99,7 @@ class PredictionWriter : public Callback {
   bool resume_;
   std::optional<std::int64_t> files_per_subdir_;
   std::optional<StringList> keys_;
+  StringList unpadded_keys_;
   std::optional<at::ScalarType> dtype_;
   std::string dtype_name_;  // as the job names it
   bool lossy_dtype_is_error_;
@@ -110,6 +116,7 @@ class PredictionWriter : public Callback {
   std::vector<std::shared_ptr<WrittenBatch>> epoch_batches_;  // filled in by the writer thread
   std::vector<std::int64_t> epoch_batch_numbers_;             // the epoch file's batch_idx
   std::vector<std::int64_t> epoch_indices_;                   // and its rows' dataset indices
+  std::vector<std::int64_t> epoch_lengths_;                   // and their lengths, with unpadded_keys
   std::mutex manifest_mutex_;
   std::vector<ManifestFile> manifest_files_;                  // this rank's finished files
   std::atomic<std::int64_t> files_written_ = 0;

@@ -92,4 +92,38 @@ TEST_CASE("collect --format: safetensors, HDF5 and h5ad hold what the .pt output
   CHECK(wrong_format.output.find("--format: zarr not in {pt,safetensors,hdf5,h5ad}") != std::string::npos);
 }
 
+TEST_CASE("unpadded_keys: flat tokens and offsets in batch, epoch and collected files, over two ranks") {
+  TempDir dir;
+  const Result padded = predict_into(dir, "padded", "");
+  INFO(padded.output);
+  REQUIRE(padded.exit_code == 0);
+  // The job file is predict_into's; two ranks split the batches between them.
+  const Result unpadded = run_cli(fmt::format(
+      "launch --nproc 2 predict --config {}/job.yaml --seed_everything=7 --trainer.callbacks[0].init_args.output_dir={}/unpadded "
+      "\"--trainer.callbacks[0].init_args.unpadded_keys=[token_logits, input_ids]\"",
+      dir.path().string(), dir.path().string()));
+  INFO(unpadded.output);
+  REQUIRE(unpadded.exit_code == 0);
+  for (const char* name : {"padded", "unpadded"}) {
+    const Result collected = run_cli(fmt::format("collect --input {0}/{1} --output {0}/{1}.pt", dir.path().string(), name));
+    INFO(collected.output);
+    REQUIRE(collected.exit_code == 0);
+  }
+  const Result checked = run(fmt::format("{0} tests/e2e/check_unpadded.py {1}/padded.pt {1}/unpadded {1}/unpadded.pt "
+                                         "token_logits input_ids",
+                                         MINITRAIN_PYTHON, dir.path().string()));
+  INFO(checked.output);
+  CHECK(checked.exit_code == 0);
+  CHECK(checked.output.find("check_unpadded: OK: 6 files and collect's output") != std::string::npos);
+
+  const Result no_mask = run_cli(fmt::format(
+      "predict --config {0}/job.yaml --trainer.callbacks[0].init_args.output_dir={0}/bad "
+      "\"--trainer.callbacks[0].init_args.unpadded_keys=[embeddings]\"",
+      dir.path().string()));
+  CHECK(no_mask.exit_code == 1);
+  CHECK(no_mask.output.find("unpadded_keys names 'embeddings', of shape [16, 16], which is not [batch (16), length (155), ...] "
+                                    "like the batch's attention_mask") !=
+        std::string::npos);
+}
+
 }  // namespace minitrain::e2e

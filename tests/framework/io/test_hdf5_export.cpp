@@ -25,7 +25,8 @@ struct Fixture {
                    {"flag", at::kBool, {5}},
                    {"tokens", at::kDouble, {5, 4, 2}},
                    {"batch_indices", at::kLong, {5}}},
-                  {"P1", "P2", "Q\xc3\xa9", "P4", "P5"}};
+                  {"P1", "P2", "Q\xc3\xa9", "P4", "P5"},
+                  5};
   // Rows in blocks of two, as collect hands them over.
   RowSource rows = [this](std::size_t i, const std::function<void(const at::Tensor&)>& emit) {
     for (std::int64_t start = 0; start < 5; start += 2) emit(tensors[i].narrow(0, start, std::min<std::int64_t>(2, 5 - start)));
@@ -68,6 +69,18 @@ assert a.uns['minitrain_X'] == 'nested.bf16'
   REQUIRE(run_python(dir.path(), R"(import anndata
 a = anndata.read_h5ad('d.h5ad')
 assert a.uns['minitrain_X'] == 'half' and sorted(a.obsm) == ['nested.bf16', 'tokens'], (a.uns, sorted(a.obsm))
+)") == 0);
+  // Per-token outputs (another first dim than the samples') and their offsets go to .uns.
+  f.tensors.push_back(at::arange(7, at::kFloat));
+  f.tensors.push_back(at::tensor({0, 1, 3, 3, 6, 7}, at::kLong));
+  f.plan.tensors.push_back({"tok", at::kFloat, {7}});
+  f.plan.tensors.push_back({"tok_offsets", at::kLong, {6}});
+  f.rows = [&f](std::size_t i, const std::function<void(const at::Tensor&)>& emit) { emit(f.tensors[i]); };
+  export_h5ad(f.plan, f.rows, dir / "u.h5ad", std::nullopt);
+  REQUIRE(run_python(dir.path(), R"(import anndata
+a = anndata.read_h5ad('u.h5ad')
+assert a.uns['tok'].tolist() == list(range(7)) and a.uns['tok_offsets'].tolist() == [0, 1, 3, 3, 6, 7], a.uns
+assert 'tok' not in a.obs and 'tok_offsets' not in a.obs
 )") == 0);
   CHECK_THROWS_WITH_AS(export_h5ad(f.plan, f.rows, dir / "e.h5ad", "tokens"),
                        doctest::Contains("--x-key tokens: .X needs an output with two dims [samples, features]; these have "

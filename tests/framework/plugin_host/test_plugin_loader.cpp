@@ -46,7 +46,7 @@ TEST_CASE("the real prediction_writer loads by name and describes itself") {
   const LoadedPlugin plugin = loader.load("prediction_writer");
   CHECK(std::string(plugin.info().name) == "prediction_writer");
   CHECK(plugin.path() == kPlugins / "libprediction_writer.so");
-  REQUIRE(plugin.info().num_params == 13);
+  REQUIRE(plugin.info().num_params == 14);
   CHECK(std::string(plugin.info().params[0].name) == "output_dir");
   CHECK(plugin.info().params[0].default_value == nullptr);
   CHECK((plugin.info().params[0].type == ParamType::OutputDir));  // no other callback may write there

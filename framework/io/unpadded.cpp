@@ -1,0 +1,78 @@
+#include "minitrain/io/unpadded.hpp"
+
+#include <ATen/ATen.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "minitrain/base/error.hpp"
+
+namespace minitrain {
+
+std::string offsets_key(const std::string& key) { return key + "_offsets"; }
+
+std::vector<std::int64_t> row_lengths(const at::Tensor& attention_mask) {
+  if (attention_mask.dim() != 2)
+    throw Error(fmt::format("unpadded outputs: attention_mask has {} dims, expected [batch, length]", attention_mask.dim()));
+  const at::Tensor mask = attention_mask.ne(0).to(at::kLong).cpu();
+  const at::Tensor lengths = mask.sum(1);
+  // Right-padded: the ones come first, so the first `length` positions are all ones.
+  const at::Tensor positions = at::arange(mask.size(1), at::kLong).unsqueeze(0);
+  if (!at::equal(mask, positions.lt(lengths.unsqueeze(1)).to(at::kLong)))
+    throw Error("unpadded outputs: attention_mask has a real token after padding in some row; unpadded_keys needs "
+                "right-padded sequences\n  fix: pad on the right, or leave unpadded_keys unset");
+  return {lengths.data_ptr<std::int64_t>(), lengths.data_ptr<std::int64_t>() + lengths.numel()};
+}
+
+at::Tensor unpad_rows(const at::Tensor& padded, const std::vector<std::int64_t>& lengths, std::int64_t length,
+                      const std::string& key) {
+  const auto rows = static_cast<std::int64_t>(lengths.size());
+  if (padded.dim() < 2 || padded.size(0) != rows || padded.size(1) != length)
+    throw Error(fmt::format("prediction_writer: unpadded_keys names '{}', of shape [{}], which is not [batch ({}), length "
+                            "({}), ...] like the batch's attention_mask\n  fix: name only per-token outputs in unpadded_keys",
+                            key, fmt::join(padded.sizes(), ", "), rows, length));
+  std::vector<at::Tensor> pieces;
+  pieces.reserve(lengths.size());
+  for (std::int64_t i = 0; i < rows; ++i) pieces.push_back(padded[i].narrow(0, 0, lengths[static_cast<std::size_t>(i)]));
+  return at::cat(pieces);
+}
+
+at::Tensor offsets_of(const std::vector<std::int64_t>& lengths) {
+  std::vector<std::int64_t> offsets(lengths.size() + 1, 0);
+  for (std::size_t i = 0; i < lengths.size(); ++i) offsets[i + 1] = offsets[i] + lengths[i];
+  return at::tensor(offsets, at::kLong);
+}
+
+std::optional<std::vector<std::int64_t>> lengths_of(const at::Tensor& offsets, const at::Tensor& flat, std::int64_t rows) {
+  if (offsets.dim() != 1 || offsets.scalar_type() != at::kLong || offsets.numel() != rows + 1 || flat.dim() < 1) return std::nullopt;
+  const at::Tensor o = offsets.contiguous();
+  const std::int64_t* p = o.data_ptr<std::int64_t>();
+  if (p[0] != 0 || p[rows] != flat.size(0)) return std::nullopt;
+  std::vector<std::int64_t> lengths(static_cast<std::size_t>(rows));
+  for (std::int64_t i = 0; i < rows; ++i) {
+    if (p[i + 1] < p[i]) return std::nullopt;
+    lengths[static_cast<std::size_t>(i)] = p[i + 1] - p[i];
+  }
+  return lengths;
+}
+
+void emit_rows_in_order(const at::Tensor& flat, const std::vector<std::int64_t>& lengths, const at::Tensor& order,
+                        const std::function<void(const at::Tensor&)>& emit) {
+  std::vector<std::int64_t> starts(lengths.size(), 0);
+  for (std::size_t i = 1; i < lengths.size(); ++i) starts[i] = starts[i - 1] + lengths[i - 1];
+  const std::int64_t token_bytes = std::max<std::int64_t>(1, flat.nbytes() / std::max<std::int64_t>(1, flat.size(0)));
+  const auto chunk = static_cast<std::size_t>(std::max<std::int64_t>(1, (std::int64_t{16} << 20) / token_bytes));
+  std::vector<std::int64_t> tokens;
+  const auto flush = [&] {
+    if (!tokens.empty()) emit(flat.index_select(0, at::tensor(tokens, at::kLong)).contiguous());
+    tokens.clear();
+  };
+  const at::Tensor rows = order.contiguous();
+  for (std::int64_t k = 0; k < rows.numel(); ++k) {
+    const auto row = static_cast<std::size_t>(rows.data_ptr<std::int64_t>()[k]);
+    for (std::int64_t t = 0; t < lengths[row]; ++t) tokens.push_back(starts[row] + t);
+    if (tokens.size() >= chunk) flush();
+  }
+  flush();
+}
+
+}  // namespace minitrain
