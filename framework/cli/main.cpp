@@ -82,7 +82,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help prints and succeeds; any other parse error is a bad command line: exit 2, as documented.
+    return app.exit(e) == 0 ? 0 : 2;
   }
 
   try {

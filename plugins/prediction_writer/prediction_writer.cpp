@@ -80,6 +80,17 @@ std::vector<std::string> ids_of(const PredictBatchEnd& event) {
   return ids;
 }
 
+// The batch's padding mask, which unpadded_keys takes each row's length from.
+const at::Tensor& attention_mask_of(const Batch& batch) {
+  if (batch.fields.count("attention_mask")) return batch.fields.at("attention_mask");
+  std::vector<std::string> fields;
+  for (const auto& [name, tensor] : batch.fields) fields.push_back(name);
+  throw Error(fmt::format("prediction_writer: unpadded_keys takes each row's length from the batch's attention_mask, and "
+                          "this data has none (its fields: {})\n  fix: use a dataset that pads sequences (fasta), or "
+                          "leave unpadded_keys unset",
+                          fields.empty() ? "none" : fmt::format("{}", fmt::join(fields, ", "))));
+}
+
 }  // namespace
 
 PredictionWriter::PredictionWriter(const PluginArgs& args)
@@ -233,7 +244,7 @@ c10::impl::GenericDict PredictionWriter::output_of(const PredictBatchEnd& event)
 
 void PredictionWriter::unpad(c10::impl::GenericDict& out, const PredictBatchEnd& event) const {
   if (unpadded_keys_.empty()) return;
-  const at::Tensor& mask = event.batch.field("attention_mask");
+  const at::Tensor& mask = attention_mask_of(event.batch);
   const std::vector<std::int64_t> lengths = row_lengths(mask);
   for (const std::string& key : unpadded_keys_) {
     const auto found = out.find(key);
@@ -285,7 +296,7 @@ void PredictionWriter::on_batch_end(const PredictBatchEnd& event) {
     epoch_batch_numbers_.push_back(event.batch_idx);
     epoch_indices_.insert(epoch_indices_.end(), event.batch_indices.begin(), event.batch_indices.end());
     if (!unpadded_keys_.empty()) {
-      const std::vector<std::int64_t> lengths = row_lengths(event.batch.field("attention_mask"));
+      const std::vector<std::int64_t> lengths = row_lengths(attention_mask_of(event.batch));
       epoch_lengths_.insert(epoch_lengths_.end(), lengths.begin(), lengths.end());
     }
   }

@@ -2,6 +2,7 @@
 // writer, and collect's exports, each read back by the Python package its
 // users have.
 #include "cli_runner.hpp"
+#include "fault_rows.hpp"
 
 namespace minitrain::e2e {
 
@@ -88,7 +89,7 @@ TEST_CASE("collect --format: safetensors, HDF5 and h5ad hold what the .pt output
                               "embeddings") != std::string::npos);
   CHECK_FALSE(fs::exists(dir / "x.h5ad"));
   const Result wrong_format = run_cli(fmt::format("collect --input {0}/pt --output {0}/x.zarr --format zarr", dir.path().string()));
-  CHECK(wrong_format.exit_code != 0);
+  CHECK(wrong_format.exit_code == 2);
   CHECK(wrong_format.output.find("--format: zarr not in {pt,safetensors,hdf5,h5ad}") != std::string::npos);
 }
 
@@ -124,6 +125,53 @@ TEST_CASE("unpadded_keys: flat tokens and offsets in batch, epoch and collected 
   CHECK(no_mask.output.find("unpadded_keys names 'embeddings', of shape [16, 16], which is not [batch (16), length (155), ...] "
                                     "like the batch's attention_mask") !=
         std::string::npos);
+}
+
+TEST_CASE("fault catalogue: prediction formats and unpadded outputs (exit 1, nothing written)") {
+  const char* const two_files =
+      "import os, torch; os.makedirs('{dir}/in'); "
+      "torch.save({'x': torch.zeros(3, 2), 'x_offsets': torch.tensor([0, 1, 3]), 'batch_indices': torch.tensor([0, 1]), "
+      "'batch_idx': torch.tensor([0])}, '{dir}/in/predictions__rank_0__batch_0.pt'); "
+      "torch.save({'x': torch.zeros(1, 2), 'batch_indices': torch.tensor([2]), 'batch_idx': torch.tensor([0])}, "
+      "'{dir}/in/predictions__rank_1__batch_0.pt')";
+  check_fault_rows({
+      {"unpadded_keys naming an output that is not per token", "        output_dir: {dir}/out\n        unpadded_keys: [embeddings]",
+       false, {}, nullptr, "predict --config {dir}/job.yaml", 1,
+       {"prediction_writer: unpadded_keys names 'embeddings', of shape [16, 16], which is not [batch (16), length ("},
+       /*writes_nothing=*/false},
+      {"unpadded_keys on data without an attention_mask", nullptr, true, {}, nullptr,
+       "predict --config {dir}/table.yaml --trainer.callbacks[0].init_args.unpadded_keys=[prediction]", 1,
+       {"prediction_writer: unpadded_keys takes each row's length from the batch's attention_mask, and this data has none "
+        "(its fields: features)"},
+       /*writes_nothing=*/false},
+      {"collect on a file that is not safetensors", nullptr, false,
+       {{"{dir}/in/predictions__rank_0__batch_0.safetensors", "garbage that is no header"}}, nullptr,
+       "collect --input {dir}/in --output {dir}/all.pt", 1,
+       {"{dir}/in/predictions__rank_0__batch_0.safetensors: error: not a safetensors file: its header length"}},
+      {"collect on offsets that do not fit their output", nullptr, false, {},
+       "import os, torch; os.makedirs('{dir}/in'); torch.save({'x': torch.zeros(5, 2), 'x_offsets': torch.tensor([0, 2, 9]), "
+       "'batch_indices': torch.tensor([0, 1]), 'batch_idx': torch.tensor([0])}, '{dir}/in/predictions__rank_0__batch_0.pt')",
+       "collect --input {dir}/in --output {dir}/all.pt", 1,
+       {"predictions__rank_0__batch_0.pt: error: 'x_offsets' is not offsets into 'x' for 2 rows (int64 [rows + 1] from 0 to "
+        "its length, never falling)"}},
+      {"collect on unpadded and padded files mixed", nullptr, false, {}, two_files, "collect --input {dir}/in --output {dir}/all.pt",
+       1, {"predictions__rank_1__batch_0.pt: error: its unpadded outputs () are not predictions__rank_0__batch_0.pt's (x); the "
+           "files come from different jobs"}},
+  });
+  SUBCASE("a safetensors file without its IDs sidecar") {
+    TempDir dir;
+    const Result st = predict_into(dir, "st", "--trainer.callbacks[0].init_args.format=safetensors");
+    REQUIRE(st.exit_code == 0);
+    fs::remove(dir / "st" / "predictions__rank_0.ids.json");  // collect reads the epoch file
+    fs::remove(dir / "st" / "manifest.json");
+    const Result r = run_cli(fmt::format("collect --input {0}/st --output {0}/all.pt", dir.path().string()));
+    INFO(r.output);
+    CHECK(r.exit_code == 1);
+    CHECK(r.output.find("predictions__rank_0.safetensors: error: its sample IDs should be in " +
+                        (dir / "st" / "predictions__rank_0.ids.json").string() + ", which is missing") !=
+          std::string::npos);
+    CHECK_FALSE(fs::exists(dir / "all.pt"));
+  }
 }
 
 }  // namespace minitrain::e2e
