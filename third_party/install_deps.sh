@@ -15,18 +15,19 @@ packages=(
   # fast BLAS for LibTorch's CPU math (OpenMP build, like LibTorch)
   libopenblas0-openmp
   # tests: unit framework and Python-side readers of prediction files
-  doctest-dev python3-torch python3-h5py python3-anndata
+  doctest-dev python3-torch python3-h5py
   # fuzzing (the fuzz preset): Clang with libFuzzer and its sanitizer runtimes
   clang
 )
 
 # What differs between the releases: the Clang runtime's version, where the
-# gold linker lives, and what only Debian 13 has (safetensors for Python;
-# setuptools for torch.export's AOTInductor packaging in the tests).
+# gold linker lives, what only Debian 13 has (safetensors for Python;
+# setuptools for torch.export's AOTInductor packaging in the tests) and what
+# only Debian 12 has (anndata; on 13 the tests read h5ad files with h5py).
 os_release=${MINITRAIN_OS_RELEASE:-/etc/os-release}  # which system this is; tests name another file
 release=$(. "$os_release" && echo "${VERSION_CODENAME:-unknown}")
 case "$release" in
-  bookworm) packages+=(binutils libclang-rt-14-dev) ;;
+  bookworm) packages+=(binutils libclang-rt-14-dev python3-anndata) ;;
   trixie) packages+=(binutils-gold libclang-rt-19-dev python3-safetensors python3-setuptools) ;;
   *)
     echo "install_deps: Debian '$release' is not supported; minitrain is built and tested on" \

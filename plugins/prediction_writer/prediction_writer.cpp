@@ -16,6 +16,7 @@
 #include "minitrain/base/runtime_info.hpp"
 #include "minitrain/io/serialization.hpp"
 #include "minitrain/io/unpadded.hpp"
+#include "unpadding.hpp"
 
 namespace minitrain::plugins {
 
@@ -80,17 +81,6 @@ std::vector<std::string> ids_of(const PredictBatchEnd& event) {
   return ids;
 }
 
-// The batch's padding mask, which unpadded_keys takes each row's length from.
-const at::Tensor& attention_mask_of(const Batch& batch) {
-  if (batch.fields.count("attention_mask")) return batch.fields.at("attention_mask");
-  std::vector<std::string> fields;
-  for (const auto& [name, tensor] : batch.fields) fields.push_back(name);
-  throw Error(fmt::format("prediction_writer: unpadded_keys takes each row's length from the batch's attention_mask, and "
-                          "this data has none (its fields: {})\n  fix: use a dataset that pads sequences (fasta), or "
-                          "leave unpadded_keys unset",
-                          fields.empty() ? "none" : fmt::format("{}", fmt::join(fields, ", "))));
-}
-
 }  // namespace
 
 PredictionWriter::PredictionWriter(const PluginArgs& args)
@@ -128,6 +118,7 @@ PredictionWriter::PredictionWriter(const PluginArgs& args)
                             output_dir_.string(), ancestor.string(),
                             fs::is_directory(ancestor, ec) ? "not writable by this user" : "not a directory"));
   writer_ = std::make_unique<AsyncWriter>(static_cast<std::size_t>(max_pending_mb) << 20);
+  if (resume_) earlier_ = EarlierRun(output_dir_);  // read before rank 0 removes the manifest at setup
 }
 
 PredictionWriter::~PredictionWriter() = default;  // the AsyncWriter waits for pending writes
@@ -183,12 +174,16 @@ void PredictionWriter::on_setup(const Setup& event) {
     for (const auto& [file, name] : prediction_files_in(output_dir_)) {
       if (name.rank == rank_ && name.temporary) fs::remove(file);
     }
-    epoch_done_ = write_epochs() && fs::exists(epoch_file(output_dir_, rank_, format_));
+    const fs::path epoch = epoch_file(output_dir_, rank_, format_);
+    if (write_epochs() && fs::exists(epoch)) kept_epoch_ = earlier_.unchanged(epoch);
+    epoch_done_ = write_epochs() && fs::exists(epoch);
   } else {
     refuse_existing_predictions(output_dir_, rank_);
   }
   if (write_epochs() && !write_batches() && !epoch_done_) fs::create_directories(spill_dir());
   // An earlier run's manifest would vouch for files this run may replace; the new one comes at the end.
+  // With resume, every rank has read it first: they all pass this gather before rank 0 removes it.
+  if (resume_ && world_size_ > 1) control_->all_gather("");
   if (rank_ == 0) fs::remove(output_dir_ / kManifestName);
 }
 
@@ -230,7 +225,7 @@ c10::impl::GenericDict PredictionWriter::output_of(const PredictBatchEnd& event)
                               event.prediction.tagKind()));
     out.insert("prediction", prepare(event.prediction, "prediction"));
   }
-  unpad(out, event);
+  unpad_outputs(out, unpadded_keys_, event.batch);
   out.insert(kBatchIdxKey, at::tensor(std::vector<std::int64_t>{event.batch_idx}, at::kLong));
   out.insert(kBatchIndicesKey, int64_tensor(event.batch_indices));
   out.insert(kIdsKey, ids_value(ids_of(event)));
@@ -242,41 +237,30 @@ c10::impl::GenericDict PredictionWriter::output_of(const PredictBatchEnd& event)
   return out;
 }
 
-void PredictionWriter::unpad(c10::impl::GenericDict& out, const PredictBatchEnd& event) const {
-  if (unpadded_keys_.empty()) return;
-  const at::Tensor& mask = attention_mask_of(event.batch);
-  const std::vector<std::int64_t> lengths = row_lengths(mask);
-  for (const std::string& key : unpadded_keys_) {
-    const auto found = out.find(key);
-    if (found == out.end() || !found->value().isTensor())
-      throw Error(fmt::format("prediction_writer: unpadded_keys names '{}', which {}", key,
-                              found == out.end() ? "is not among the outputs written" : "is not a tensor"));
-    if (out.contains(offsets_key(key)))
-      throw Error(fmt::format("prediction_writer: unpadded_keys names '{}', but predict_step also returned '{}', where its "
-                              "offsets go\n  fix: rename that output",
-                              key, offsets_key(key)));
-    out.insert_or_assign(key, unpad_rows(found->value().toTensor(), lengths, mask.size(-1), key));
-    out.insert(offsets_key(key), offsets_of(lengths));
-  }
-}
-
-void PredictionWriter::keep_existing(const fs::path& file, const PredictBatchEnd& event, std::shared_ptr<WrittenBatch> slot) {
-  const at::Tensor expected = int64_tensor(event.batch_indices);
-  const bool listed = write_batches();  // a spill file is no output
+void PredictionWriter::keep_existing(const fs::path& file, const PredictBatchEnd& event, std::shared_ptr<WrittenBatch> slot,
+                                     const ManifestFile* listed) {
   std::vector<std::int64_t> indices(event.batch_indices.begin(), event.batch_indices.end());
+  const auto refuse = [&file] {
+    return Error(fmt::format("prediction_writer: cannot resume: {} holds other samples than this job's batch (its "
+                             "batch_indices differ), so it comes from a different job\n  fix: use overwrite: true or "
+                             "another output_dir",
+                             file.string()));
+  };
+  if (listed && listed->indices != indices) throw refuse();
+  if (listed && !slot) {  // vouched for by the manifest, and not needed for an epoch file: nothing to read
+    record(*listed);
+    ++files_kept_;
+    return;
+  }
+  const bool counts = write_batches();  // a spill file is no output
   writer_->submit(
-      [this, file, expected, slot, listed, batch_idx = event.batch_idx, indices = std::move(indices)] {
+      [this, file, slot, counts, listed, refuse, batch_idx = event.batch_idx, indices = std::move(indices)] {
         c10::IValue existing;
         WrittenBatch described = read_written_batch(file, &existing);
-        const bool same = existing.isGenericDict() && existing.toGenericDict().contains(kBatchIndicesKey) &&
-                          at::equal(existing.toGenericDict().at(kBatchIndicesKey).toTensor(), expected);
-        if (!same)
-          throw Error(fmt::format("prediction_writer: cannot resume: {} holds other samples than this job's batch (its "
-                                  "batch_indices differ), so it comes from a different job\n  fix: use overwrite: true or "
-                                  "another output_dir",
-                                  file.string()));
+        if (!at::equal(existing.toGenericDict().at(kBatchIndicesKey).toTensor().to(at::kLong), int64_tensor(indices)))
+          throw refuse();
         if (slot) *slot = std::move(described);
-        if (listed) record(describe_prediction_file(output_dir_, file, "batch", rank_, {batch_idx}, indices, existing));
+        if (counts) record(listed ? *listed : describe_prediction_file(output_dir_, file, "batch", rank_, {batch_idx}, indices, existing));
         ++files_kept_;
       },
       0);
@@ -302,8 +286,8 @@ void PredictionWriter::on_batch_end(const PredictBatchEnd& event) {
   }
   if (slot) epoch_batches_.push_back(slot);
   if (resume_ && fs::exists(file)) {
-    keep_existing(file, event, slot);
-    return;
+    const ManifestFile* listed = write_batches() ? earlier_.unchanged(file) : nullptr;  // may remove a changed file
+    if (fs::exists(file)) return keep_existing(file, event, slot, listed);
   }
   c10::impl::GenericDict output = output_of(event);
   const std::size_t bytes = bytes_of(output);
@@ -325,8 +309,11 @@ void PredictionWriter::on_epoch_end(const PredictEpochEnd&) {
   if (!predicting_) return;
   writer_->drain();
   const fs::path file = epoch_file(output_dir_, rank_, format_);
-  if (epoch_done_) {
-    // Kept whole from an earlier run: read once more, for its shapes and indices.
+  if (epoch_done_ && kept_epoch_) {
+    record(*kept_epoch_);  // as the manifest that vouches for it lists it
+    ++files_kept_;
+  } else if (epoch_done_) {
+    // Kept whole from an earlier run without a manifest: read once more, for its shapes and indices.
     const c10::impl::GenericDict kept = load_prediction_file(file);
     const at::Tensor indices = kept.at(kBatchIndicesKey).toTensor().contiguous();
     const at::Tensor batches = kept.at(kBatchIdxKey).toTensor().contiguous();

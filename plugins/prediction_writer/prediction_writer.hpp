@@ -32,6 +32,7 @@
 
 #include "async_writer.hpp"
 #include "downcast_check.hpp"
+#include "earlier_run.hpp"
 #include "minitrain/core/callback.hpp"
 #include "minitrain/io/collate.hpp"
 #include "minitrain/io/prediction_files.hpp"
@@ -83,8 +84,8 @@ class PredictionWriter : public Callback {
   void on_epoch_end(const PredictEpochEnd& event);
   void on_predict_end(const PredictEnd& event);
   c10::impl::GenericDict output_of(const PredictBatchEnd& event);
-  void unpad(c10::impl::GenericDict& out, const PredictBatchEnd& event) const;
-  void keep_existing(const std::filesystem::path& file, const PredictBatchEnd& event, std::shared_ptr<WrittenBatch> slot);
+  void keep_existing(const std::filesystem::path& file, const PredictBatchEnd& event, std::shared_ptr<WrittenBatch> slot,
+                     const ManifestFile* listed);
   std::filesystem::path spill_dir() const;
   void remove_own_files() const;
   void record(ManifestFile file);  // for the manifest; called by the writer thread
@@ -112,7 +113,9 @@ class PredictionWriter : public Callback {
   bool predicting_ = false;
   int rank_ = 0;
   int world_size_ = 1;
-  bool epoch_done_ = false;  // resumed with this epoch's file already complete
+  EarlierRun earlier_;                          // with resume: what a finished earlier run's manifest vouches for
+  bool epoch_done_ = false;                     // resumed with this epoch's file already complete
+  const ManifestFile* kept_epoch_ = nullptr;    // and its manifest entry, if the manifest vouches for it
   std::vector<std::shared_ptr<WrittenBatch>> epoch_batches_;  // filled in by the writer thread
   std::vector<std::int64_t> epoch_batch_numbers_;             // the epoch file's batch_idx
   std::vector<std::int64_t> epoch_indices_;                   // and its rows' dataset indices

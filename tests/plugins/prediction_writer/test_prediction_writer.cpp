@@ -246,8 +246,25 @@ TEST_CASE("resume keeps complete files, drops temporaries, writes the rest; the 
     auto writer = writer_on(events, "{output_dir: " + out.string() + ", resume: true}");
     events.setup(Setup{Stage::predict, 0, 1});
     Batch other{{40, 41}, {}};
-    events.predict_batch_end(PredictBatchEnd{0, 0, other.indices, other, prediction(2, 5, 1.f)});
-    CHECK_THROWS_WITH(events.predict_end(PredictEnd{1}), doctest::Contains("holds other samples than this job's batch"));
+    // Refused at once when the manifest lists the file, at the next event when it is read on the writer thread.
+    const auto resume_other = [&] {
+      events.predict_batch_end(PredictBatchEnd{0, 0, other.indices, other, prediction(2, 5, 1.f)});
+      events.predict_end(PredictEnd{1});
+    };
+    CHECK_THROWS_WITH(resume_other(), doctest::Contains("holds other samples than this job's batch"));
+  }
+  SUBCASE("a file changed since the manifest listed it is written again; the others are kept unread") {
+    const fs::path changed = out / "predictions__rank_0__batch_1.pt";
+    fs::resize_file(changed, fs::file_size(changed) - 1);
+    const auto listed_time = fs::last_write_time(out / "predictions__rank_0__batch_3.pt");
+    {
+      Events events;
+      auto writer = writer_on(events, "{output_dir: " + out.string() + ", write_interval: batch_and_epoch, resume: true}");
+      run_predict(events, shapes);
+    }
+    CHECK(fs::last_write_time(out / "predictions__rank_0__batch_3.pt") == listed_time);
+    CHECK(at::equal(field(changed, "token_logits"), field(fresh_dir / "p" / "predictions__rank_0__batch_1.pt", "token_logits")));
+    CHECK(read_manifest(out).has_value());
   }
   CHECK_THROWS_WITH(make_writer("{output_dir: " + out.string() + ", resume: true, overwrite: true}"),
                     doctest::Contains("overwrite and resume cannot both be true"));
