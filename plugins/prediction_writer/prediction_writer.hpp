@@ -67,7 +67,7 @@ inline constexpr ParamSpec kPredictionWriterParams[] = {
 inline constexpr PluginInfo kPredictionWriterInfo = {
     "prediction_writer",
     "0.2.0",
-    "writes predict_step outputs as torch.load-able .pt files per batch and/or per epoch (BioNeMo layout)",
+    "writes predict_step outputs per batch and/or per epoch as torch.load-able .pt files (BioNeMo layout) or safetensors",
     kPredictionWriterParams,
     std::size(kPredictionWriterParams),
 };
