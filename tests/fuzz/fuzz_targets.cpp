@@ -59,8 +59,13 @@ void job_config(std::span<const std::uint8_t> data) {
 
 void prediction_file(std::span<const std::uint8_t> data) {
   const fs::path dir = scratch("predictions");
-  const fs::path file = dir / "predictions__rank_0.pt";
-  if (!data.empty() && data[0] == 0) {
+  const bool safetensors = !data.empty() && data[0] == 1;
+  const fs::path file = dir / (safetensors ? "predictions__rank_0.safetensors" : "predictions__rank_0.pt");
+  if (safetensors) {
+    write_bytes(file, data.subspan(1));
+    write_bytes(dir / "predictions__rank_0.ids.json", std::span<const std::uint8_t>(
+        reinterpret_cast<const std::uint8_t*>(R"(["a", "b"])"), 10));
+  } else if (!data.empty() && data[0] == 0) {
     TorchArchiveWriter archive(file);
     archive.write_record("data.pkl", data.data() + 1, data.size() - 1);
     const std::array<char, 64> storage{};

@@ -18,7 +18,9 @@ void job_config(std::span<const std::uint8_t> data);
 // byte is 0 (a zip archive starts with 'P'), the rest is instead the pickle
 // program (data.pkl) of an otherwise well-formed torch.save archive with one
 // 64-byte storage, so that the unpickler is reached past the zip container's
-// checks.
+// checks. When the first byte is 1, the rest is a .safetensors epoch file
+// (with an IDs sidecar of two rows beside it), which reaches the safetensors
+// header reader and the unpadded outputs' offsets check.
 void prediction_file(std::span<const std::uint8_t> data);
 
 }  // namespace minitrain::fuzzing
