@@ -240,7 +240,7 @@ c10::impl::GenericDict PredictionWriter::output_of(const PredictBatchEnd& event)
 void PredictionWriter::keep_existing(const fs::path& file, const PredictBatchEnd& event, std::shared_ptr<WrittenBatch> slot,
                                      const ManifestFile* listed) {
   std::vector<std::int64_t> indices(event.batch_indices.begin(), event.batch_indices.end());
-  const auto refuse = [&file] {
+  const auto refuse = [file] {  // by value: the writer thread may call it after this returns
     return Error(fmt::format("prediction_writer: cannot resume: {} holds other samples than this job's batch (its "
                              "batch_indices differ), so it comes from a different job\n  fix: use overwrite: true or "
                              "another output_dir",
