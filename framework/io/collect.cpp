@@ -10,7 +10,6 @@
 #include <set>
 #include <span>
 
-#include "minitrain/io/atomic_file.hpp"
 #include "minitrain/io/collate.hpp"
 #include "minitrain/io/hdf5_export.hpp"
 #include "minitrain/base/error.hpp"
@@ -126,11 +125,7 @@ void check_against_manifest(const fs::path& input_dir) {
 void write_export(const ExportPlan& plan, const RowSource& rows, const fs::path& output, const CollectOptions& options) {
   if (options.format == CollectFormat::hdf5) return export_hdf5(plan, rows, output);
   if (options.format == CollectFormat::h5ad) return export_h5ad(plan, rows, output, options.x_key);
-  std::map<std::string, std::string> metadata{{"format", "pt"}};
-  if (!plan.ids.empty()) {
-    write_file_atomically(ids_sidecar_of(output), ids_to_json(plan.ids));
-    metadata["ids_file"] = ids_sidecar_of(output).filename().string();
-  }
+  const auto metadata = write_ids_sidecar(output, plan.ids.empty() ? nullptr : &plan.ids);
   std::vector<SafetensorsTensor> tensors;
   for (const ExportTensor& t : plan.tensors) tensors.push_back({t.name, t.dtype, t.shape});
   write_safetensors(tensors, metadata, output, {}, [&](std::size_t i, ByteSink& out) {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "minitrain/base/error.hpp"
@@ -103,19 +104,25 @@ std::vector<std::uint64_t> save_prediction_file(const c10::impl::GenericDict& di
                                                 PredictionFormat format, const SaveOptions& options) {
   if (format == PredictionFormat::pt) return save_pickled(dict, path, options);
   std::vector<std::pair<std::string, at::Tensor>> tensors;
-  std::map<std::string, std::string> metadata{{"format", "pt"}};
+  std::optional<std::vector<std::string>> ids;
   for (const auto& entry : dict) {
     if (entry.key().toStringRef() != kIdsKey) {
       tensors.emplace_back(entry.key().toStringRef(), entry.value().toTensor());
       continue;
     }
-    std::vector<std::string> ids;
-    for (const c10::IValue& id : entry.value().toListRef()) ids.push_back(id.toStringRef());
-    write_file_atomically(ids_sidecar_of(path), ids_to_json(ids), options);
-    metadata[kIdsFileMetadata] = ids_sidecar_of(path).filename().string();
+    ids.emplace();
+    for (const c10::IValue& id : entry.value().toListRef()) ids->push_back(id.toStringRef());
   }
-  std::vector<std::uint64_t> offsets = save_safetensors(tensors, metadata, path, options);
-  return offsets;
+  return save_safetensors(tensors, write_ids_sidecar(path, ids ? &*ids : nullptr, options), path, options);
+}
+
+std::map<std::string, std::string> write_ids_sidecar(const fs::path& path, const std::vector<std::string>* ids,
+                                                     const SaveOptions& options) {
+  std::map<std::string, std::string> metadata{{"format", "pt"}};
+  if (!ids) return metadata;
+  write_file_atomically(ids_sidecar_of(path), ids_to_json(*ids), options);
+  metadata[kIdsFileMetadata] = ids_sidecar_of(path).filename().string();
+  return metadata;
 }
 
 c10::impl::GenericDict load_prediction_file(const fs::path& path, std::vector<std::uint64_t>* tensor_offsets) {

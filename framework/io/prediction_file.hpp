@@ -8,6 +8,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "minitrain/io/atomic_file.hpp"
@@ -24,6 +26,12 @@ c10::impl::GenericDict flat_prediction_tensors(const c10::impl::GenericDict& dic
 // tensor's first byte, in for_each_tensor order (the order the loaded dict has too).
 std::vector<std::uint64_t> save_prediction_file(const c10::impl::GenericDict& dict, const std::filesystem::path& path,
                                                 PredictionFormat format, const SaveOptions& options = {});
+
+// The __metadata__ of a .safetensors prediction file: {"format": "pt"}, and,
+// when `ids` is given, "ids_file" naming its IDs sidecar, which this writes
+// first (atomically). Every writer of such files (batch, epoch, collect) uses it.
+std::map<std::string, std::string> write_ids_sidecar(const std::filesystem::path& path,
+                                                     const std::vector<std::string>* ids, const SaveOptions& options = {});
 
 // Reads a file of either format (told by its name), with the offsets of its
 // tensors if asked. DataError naming the file when it is not a prediction file

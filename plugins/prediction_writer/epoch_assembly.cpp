@@ -15,7 +15,6 @@
 #include "minitrain/io/ivalue_tree.hpp"
 #include "minitrain/io/prediction_file.hpp"
 #include "minitrain/io/prediction_files.hpp"
-#include "minitrain/io/prediction_ids.hpp"
 #include "minitrain/io/safetensors_file.hpp"
 #include "minitrain/io/torch_archive.hpp"
 
@@ -233,13 +232,9 @@ c10::IValue assemble_epoch_file(const std::vector<WrittenBatch>& batches, const 
     collated.push_back(found == tensor_of_storage.end() ? nullptr : found->second);
     tensors.push_back(t);
   });
-  std::map<std::string, std::string> metadata{{"format", "pt"}};
-  if (with_ids) {
-    std::vector<std::string> texts;
-    for (const c10::IValue& id : ids) texts.push_back(id.toStringRef());
-    write_file_atomically(ids_sidecar_of(path), ids_to_json(texts), save_options);
-    metadata["ids_file"] = ids_sidecar_of(path).filename().string();
-  }
+  std::vector<std::string> texts;
+  for (const c10::IValue& id : ids) texts.push_back(id.toStringRef());
+  const auto metadata = write_ids_sidecar(path, with_ids ? &texts : nullptr, save_options);
   write_safetensors(named, metadata, path, save_options, [&](std::size_t i, ByteSink& out) {
     if (collated[i])
       TensorStreamer(out, reader, *collated[i], locations).stream();
