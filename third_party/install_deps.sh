@@ -11,7 +11,7 @@ packages=(
   # framework and plugins
   libtorch-dev libyaml-cpp-dev libboost-dev libboost-filesystem-dev
   libspdlog-dev libfmt-dev libcli11-dev libgloo-dev libdeflate-dev nlohmann-json3-dev libzip-dev
-  libssl-dev libhdf5-dev
+  libssl-dev libhdf5-dev zlib1g-dev
   # fast BLAS for LibTorch's CPU math (OpenMP build, like LibTorch)
   libopenblas0-openmp
   # tests: unit framework and Python-side readers of prediction files

@@ -3,17 +3,17 @@
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 
-#include <fstream>
 
 #include "minitrain/base/error.hpp"
+#include "minitrain/io/text_lines.hpp"
 
 namespace minitrain {
 
 namespace fs = std::filesystem;
 
 std::vector<FastaRecord> read_fasta(const fs::path& path) {
-  std::ifstream in(path);
-  if (!in) {
+  TextLines in(path);  // plain or gzip-compressed
+  if (!in.is_open()) {
     throw DataError(fmt::format("{}: error: cannot open FASTA file ({})\n  fix: check the fasta path in the data section of the job file",
                                 path.string(), fs::exists(path) ? "permission denied" : "no such file"));
   }
@@ -26,9 +26,8 @@ std::vector<FastaRecord> read_fasta(const fs::path& path) {
                                   records.back().line, records.back().header, next_line));
     }
   };
-  while (std::getline(in, line)) {
+  while (in.next(line)) {
     ++line_no;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty() || line[0] == ';') continue;  // blank lines and old-style comments
     if (line[0] == '>') {
       finish(line_no);

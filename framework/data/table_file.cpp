@@ -12,6 +12,7 @@
 
 #include "minitrain/base/diagnostics.hpp"
 #include "minitrain/base/error.hpp"
+#include "minitrain/io/text_lines.hpp"
 
 namespace minitrain {
 
@@ -61,20 +62,20 @@ std::vector<std::size_t> column_positions(const std::vector<std::string>& wanted
 }  // namespace
 
 TensorDataset read_table(const fs::path& path, const TableOptions& options) {
-  std::ifstream in(path);
-  if (!in)
+  TextLines in(path);  // plain or gzip-compressed
+  if (!in.is_open())
     throw DataError(fmt::format("{}: error: cannot open table ({})\n  fix: check the table path in the data section of "
                                 "the job file",
                                 path.string(), fs::exists(path) ? "permission denied" : "no such file"));
-  const std::string extension = path.extension().string();
+  // table.tsv.gz is a TSV file: the name's extension before .gz says which.
+  const std::string extension = (path.extension() == ".gz" ? path.stem() : path).extension().string();
   const char delimiter = options.delimiter ? options.delimiter : (extension == ".tsv" || extension == ".tab") ? '\t' : ',';
 
   std::string line;
   std::int64_t line_no = 0;
   std::vector<std::string> header;
-  while (header.empty() && std::getline(in, line)) {
+  while (header.empty() && in.next(line)) {
     ++line_no;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
     for (const Cell& cell : split_line(line, delimiter)) {
       if (cell.text.empty())
@@ -113,9 +114,8 @@ TensorDataset read_table(const fs::path& path, const TableOptions& options) {
   std::vector<double> target_values;
   std::vector<std::string> ids;
   std::int64_t rows = 0;
-  while (std::getline(in, line)) {
+  while (in.next(line)) {
     ++line_no;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
     const std::vector<Cell> cells = split_line(line, delimiter);
     if (cells.size() != header.size())
