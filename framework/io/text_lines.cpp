@@ -20,7 +20,13 @@ TextLines::TextLines(const std::filesystem::path& path) : path_(path), buffer_(1
   // zlib reads a file without the gzip magic bytes as it is ("transparent" mode).
   gzbuffer(file, 1 << 17);
   file_ = file;
-  fill();  // gzdirect() is known only after the first read
+  try {
+    fill();  // gzdirect() is known only after the first read
+  } catch (...) {  // a damaged archive found at once: no destructor runs for an unfinished object
+    gzclose(file);
+    file_ = nullptr;
+    throw;
+  }
   compressed_ = gzdirect(file) == 0;
 }
 
