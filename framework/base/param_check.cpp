@@ -131,18 +131,42 @@ std::optional<ParamValue> convert(const YAML::Node& node, const ParamSpec& spec,
 
 }  // namespace
 
+namespace {
+
+// Whether `path` is `prefix` or lies under it: a.b under a, a[0].b under a[0] and a.
+bool is_under(const std::string& path, const std::string& prefix) {
+  return path == prefix || path.rfind(prefix + ".", 0) == 0 || path.rfind(prefix + "[", 0) == 0;
+}
+
+}  // namespace
+
+void JobSource::add_file_value(const std::string& yaml_path, const std::filesystem::path& file) {
+  if (std::find(files_.begin(), files_.end(), file) == files_.end()) files_.push_back(file);
+  // A value replaced whole drops what earlier files said about the values under it.
+  std::erase_if(file_values_, [&](const auto& entry) { return is_under(entry.first, yaml_path); });
+  file_values_[yaml_path] = file;
+}
+
 void JobSource::add_override(const std::string& yaml_path, const std::string& argument) {
   overrides_[yaml_path] = argument;
 }
 
 SourceLocation JobSource::locate(const YAML::Node& node, const std::string& yaml_path) const {
   for (const auto& [path, argument] : overrides_) {
-    if (yaml_path == path || yaml_path.rfind(path + ".", 0) == 0 || yaml_path.rfind(path + "[", 0) == 0)
-      return {fmt::format("command line ({})", argument)};
+    if (is_under(yaml_path, path)) return {fmt::format("command line ({})", argument)};
+  }
+  // The deepest value a later file replaced that holds this one; else the first file.
+  std::filesystem::path file = files_.empty() ? std::filesystem::path() : files_.front();
+  std::size_t deepest = 0;
+  for (const auto& [path, from] : file_values_) {
+    if (is_under(yaml_path, path) && path.size() + 1 > deepest) {
+      deepest = path.size() + 1;
+      file = from;
+    }
   }
   const YAML::Mark mark = node.IsDefined() ? node.Mark() : YAML::Mark::null_mark();
-  if (mark.is_null()) return {file_.string()};
-  return {file_.string(), mark.line + 1, mark.column + 1};
+  if (mark.is_null()) return {file.string()};
+  return {file.string(), mark.line + 1, mark.column + 1};
 }
 
 PluginArgs validate_params(YAML::Node args, std::span<const ParamSpec> specs, const std::string& yaml_path,

@@ -15,18 +15,22 @@
 
 namespace minitrain {
 
-// Where each value of a job came from: a line of the file, or an override.
+// Where each value of a job came from: a line of one of its files (later
+// --config files replace values of earlier ones), or an override.
 class JobSource {
  public:
   JobSource() = default;
-  explicit JobSource(std::filesystem::path file) : file_(std::move(file)) {}
+  explicit JobSource(std::filesystem::path file) : files_{std::move(file)} {}
+  // Values under `yaml_path` now come from `file` (a later --config file), until replaced again.
+  void add_file_value(const std::string& yaml_path, const std::filesystem::path& file);
   void add_override(const std::string& yaml_path, const std::string& argument);
   SourceLocation locate(const YAML::Node& node, const std::string& yaml_path) const;
-  const std::filesystem::path& file() const { return file_; }
+  const std::filesystem::path& file() const { return files_.front(); }  // the first job file
 
  private:
-  std::filesystem::path file_;
-  std::map<std::string, std::string> overrides_;  // yaml path -> "--a.b=c"
+  std::vector<std::filesystem::path> files_;
+  std::map<std::string, std::filesystem::path> file_values_;  // yaml path -> the later file it came from
+  std::map<std::string, std::string> overrides_;              // yaml path -> "--a.b=c"
 };
 
 // Checks `args` (a map, or null for none) against a parameter table and returns

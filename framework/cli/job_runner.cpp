@@ -211,7 +211,7 @@ void run_job(const JobRequest& request) {
   const DistributedEnv env = distributed_env();
   log::set_rank(env.rank, env.world_size);
   Diagnostics diagnostics;
-  JobConfig job = load_job_config(request.config, request.overrides, diagnostics);
+  JobConfig job = load_job_config(request.configs, request.overrides, diagnostics);
   const PluginLoader loader;
   std::vector<CheckedCallback> callbacks = check_callbacks(job, loader, diagnostics);
   check_job_fits_stage(job, request.stage, diagnostics);

@@ -12,7 +12,7 @@ namespace minitrain::cli {
 
 struct JobRequest {
   Stage stage;
-  std::filesystem::path config;
+  std::vector<std::filesystem::path> configs;  // --config, in order: later files override earlier ones
   std::vector<std::string> overrides;  // --a.b.c=value
   bool print_config = false;
 };

@@ -48,10 +48,14 @@ int main(int argc, char** argv) {
   app.add_flag("--version", show_version, "print versions, threads and the BLAS in use");
 
   minitrain::cli::JobRequest request;
-  std::string config;
+  std::vector<std::string> configs;
   auto add_job_command = [&](const char* name, const char* help) {
     CLI::App* sub = app.add_subcommand(name, help);
-    sub->add_option("-c,--config", config, "the job file (YAML)")->required();
+    sub->add_option("-c,--config", configs, "the job file (YAML); given again, a later file overrides an earlier one "
+                                           "key by key (lists are replaced)")
+        ->required()
+        ->allow_extra_args(false)
+        ->take_all();
     sub->add_flag("--print-config", request.print_config, "print the resolved job, defaults included, and exit");
     sub->allow_extras();
     sub->footer("Any job value can be overridden: --trainer.max_epochs=3, "
@@ -123,7 +127,7 @@ int main(int argc, char** argv) {
     }
     std::vector<std::string> unknown;
     request.stage = job == fit ? minitrain::Stage::fit : job == validate ? minitrain::Stage::validate : minitrain::Stage::predict;
-    request.config = config;
+    request.configs.assign(configs.begin(), configs.end());
     request.overrides = overrides_from(job->remaining(), unknown);
     if (!unknown.empty()) {
       std::cerr << "minitrain: error: unexpected argument '" << unknown.front()

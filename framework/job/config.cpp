@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "minitrain/job/job_files.hpp"
 #include "minitrain/job/overrides.hpp"
 
 namespace minitrain {
@@ -125,26 +126,10 @@ void load_model(YAML::Node root, JobConfig& job, Diagnostics& diagnostics) {
 
 }  // namespace
 
-JobConfig load_job_config(const fs::path& file, const std::vector<std::string>& overrides, Diagnostics& diagnostics) {
+JobConfig load_job_config(const std::vector<fs::path>& files, const std::vector<std::string>& overrides,
+                          Diagnostics& diagnostics) {
   JobConfig job;
-  job.source = JobSource(file);
-  if (!fs::is_regular_file(file)) {
-    diagnostics.error({file.string()}, "", fs::exists(file) ? "job file is not a regular file"
-                                                             : "job file not found; pass an existing YAML file to --config");
-    diagnostics.throw_if_any();  // nothing further can be checked
-  }
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(file.string());
-  } catch (const YAML::Exception& e) {
-    diagnostics.error({file.string(), e.mark.line + 1, e.mark.column + 1}, "", "invalid YAML: " + e.msg);
-    diagnostics.throw_if_any();
-  }
-  if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
-  if (!root.IsMap()) {
-    diagnostics.error(job.source.locate(root, ""), "", "a job file is a mapping with trainer, model and data sections");
-    diagnostics.throw_if_any();
-  }
+  YAML::Node root = load_job_files(files, job.source, diagnostics);
   for (const auto& argument : overrides) apply_override(root, argument, job.source, diagnostics);
   job.resolved = root;
 
@@ -193,6 +178,10 @@ JobConfig load_job_config(const fs::path& file, const std::vector<std::string>& 
     }
   }
   return job;
+}
+
+JobConfig load_job_config(const fs::path& file, const std::vector<std::string>& overrides, Diagnostics& diagnostics) {
+  return load_job_config(std::vector<fs::path>{file}, overrides, diagnostics);
 }
 
 std::string to_yaml(const JobConfig& job) {

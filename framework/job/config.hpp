@@ -60,8 +60,11 @@ struct JobConfig {
   JobSource source;
 };
 
-// Parses the job file and `--a.b.c=value` overrides. Problems are added to
-// `diagnostics`; the caller decides when to throw (after plugins are checked too).
+// Parses the job files (later ones override earlier ones, job/job_files.hpp)
+// and `--a.b.c=value` overrides. Problems are added to `diagnostics`; the
+// caller decides when to throw (after plugins are checked too).
+JobConfig load_job_config(const std::vector<std::filesystem::path>& files, const std::vector<std::string>& overrides,
+                          Diagnostics& diagnostics);
 JobConfig load_job_config(const std::filesystem::path& file, const std::vector<std::string>& overrides,
                           Diagnostics& diagnostics);
 
