@@ -13,6 +13,7 @@
 #include "minitrain/core/callback_list.hpp"
 #include "minitrain/io/checkpoint.hpp"
 #include "minitrain/job/config.hpp"
+#include "minitrain/job/model_inputs.hpp"
 #include "minitrain/base/diagnostics.hpp"
 #include "minitrain/distributed/distributed.hpp"
 #include "minitrain/base/interrupt.hpp"
@@ -215,6 +216,7 @@ void run_job(const JobRequest& request) {
   const PluginLoader loader;
   std::vector<CheckedCallback> callbacks = check_callbacks(job, loader, diagnostics);
   check_job_fits_stage(job, request.stage, diagnostics);
+  choose_model_inputs(job, request.stage, diagnostics);
   check_job_fits_ranks(job, env, diagnostics);
   diagnostics.throw_if_any();
   if (request.print_config) {
@@ -234,11 +236,15 @@ void run_job(const JobRequest& request) {
   const c10::Device device = choose_device(job);
   if (job.seed_everything) at::manual_seed(static_cast<std::uint64_t>(*job.seed_everything));
 
-  std::unique_ptr<Module> module = job.model.kind->make(job.model.init_args);
   std::unique_ptr<DataLoader> main_loader =
       make_loader(job, *stage_dataset(job, request.stage), request.stage == Stage::fit, env);
+  choose_model_inputs(job, request.stage, *stage_dataset(job, request.stage), main_loader->dataset());
   std::unique_ptr<DataLoader> val_loader;
-  if (request.stage == Stage::fit && job.data.val) val_loader = make_loader(job, *job.data.val, false, env);
+  if (request.stage == Stage::fit && job.data.val) {
+    val_loader = make_loader(job, *job.data.val, false, env);
+    choose_model_inputs(job, request.stage, *job.data.val, val_loader->dataset());
+  }
+  std::unique_ptr<Module> module = job.model.kind->make(job.model.init_args);
 
   // fit with a training checkpoint goes on where it stopped; bare weights only start from there.
   std::optional<LoadedCheckpoint> resume;

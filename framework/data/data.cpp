@@ -13,6 +13,14 @@ namespace minitrain {
 // Out of line, so the vtable lives in the library that host and plugins share.
 Dataset::~Dataset() = default;
 
+std::vector<std::string> Dataset::fields() const {
+  std::vector<std::string> names;
+  if (size() == 0) return names;
+  const std::int64_t first = 0;
+  for (const auto& [name, tensor] : get_batch(std::span(&first, 1)).fields) names.push_back(name);
+  return names;
+}
+
 std::string Dataset::sample_id(std::int64_t index) const { return std::to_string(index); }
 
 const at::Tensor& Batch::field(const std::string& name) const {

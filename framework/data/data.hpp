@@ -34,6 +34,8 @@ class Dataset {
   // column's cell), by which users join predictions to inputs; by default the
   // index in decimal.
   virtual std::string sample_id(std::int64_t index) const;
+  // The names of its batches' fields (those of a batch of the first sample).
+  std::vector<std::string> fields() const;
 };
 
 // Which share of the samples this process takes when several ranks run one job.

@@ -59,6 +59,20 @@ std::vector<ArgProblem> synthetic_problems(const PluginArgs& args) {
   return {};
 }
 
+std::vector<std::string> fasta_fields(const PluginArgs&) { return {"input_ids", "attention_mask"}; }
+
+std::vector<std::string> table_fields(const PluginArgs& args) {
+  std::vector<std::string> fields{"features"};
+  if (!args.string_list("targets").empty()) fields.emplace_back("targets");
+  return fields;
+}
+
+std::vector<std::string> tensors_fields(const PluginArgs& args) {
+  return args.has("keys") ? args.string_list("keys") : std::vector<std::string>{};
+}
+
+std::vector<std::string> synthetic_fields(const PluginArgs&) { return {"features", "targets"}; }
+
 std::shared_ptr<const Dataset> make_fasta(const PluginArgs& args) {
   const Padding padding = args.string("padding") == "longest" ? Padding::longest : Padding::max_length;
   return std::make_shared<FastaDataset>(read_fasta(args.string("fasta")), args.integer("max_length"), padding);
@@ -88,13 +102,13 @@ std::shared_ptr<const Dataset> make_synthetic(const PluginArgs& args) {
 
 constexpr DatasetKind kDatasetKinds[] = {
     {"fasta", "protein sequences, tokenized: input_ids [B, L] int64, attention_mask [B, L] bool", kFastaParams, nullptr,
-     make_fasta},
+     fasta_fields, make_fasta},
     {"table", "a CSV/TSV table of numbers: features [B, F] float32, targets [B, T] float32 or [B] int64", kTableParams,
-     nullptr, make_table},
+     nullptr, table_fields, make_table},
     {"tensors", "a torch.save dict of tensors, one row per sample: each tensor by its name", kTensorsParams, nullptr,
-     make_tensors},
+     tensors_fields, make_tensors},
     {"synthetic", "N seeded samples of a linear teacher: features [B, F] float32, targets [B] int64", kSyntheticParams,
-     synthetic_problems, make_synthetic},
+     synthetic_problems, synthetic_fields, make_synthetic},
 };
 
 }  // namespace

@@ -27,6 +27,9 @@ struct DatasetKind {
   std::span<const ParamSpec> params;  // the format key itself first
   // Arguments in range that do not fit together; may be null.
   std::vector<ArgProblem> (*problems)(const PluginArgs& args);
+  // The fields of its batches, known from the arguments alone; empty when only
+  // the file can tell (a tensor file without `keys`).
+  std::vector<std::string> (*fields)(const PluginArgs& args);
   // Reads or builds the dataset; throws DataError for unreadable or malformed files.
   std::shared_ptr<const Dataset> (*make)(const PluginArgs& args);
 };

@@ -21,7 +21,8 @@ namespace minitrain {
 
 // The keys every forward model's section shares, beside the one naming its file.
 inline constexpr ParamSpec kForwardParams[] = {
-    {"inputs", ParamType::StringList, "[features]", "batch fields passed to forward, in order", nullptr},
+    {"inputs", ParamType::StringList, "null",
+     "batch fields passed to forward, in order (null: input_ids for sequences, features for tables)", nullptr},
     {"target", ParamType::String, "targets", "batch field the loss compares forward's output with", nullptr},
     {"loss", ParamType::Enum, "null", "the loss of fit and validate (null: predict only)", "cross_entropy|mse|module"},
     {"output_key", ParamType::String, "logits", "the entry the loss reads when forward returns a dict", nullptr},

@@ -44,6 +44,7 @@ std::unique_ptr<Module> load(const TempDir& dir, torch::jit::Module script, cons
   Diagnostics diagnostics;
   YAML::Node node = YAML::Load(model_yaml);
   node["torchscript"] = file.string();
+  if (!node["inputs"]) node["inputs"] = StringList{"features"};  // what a job on synthetic data chooses
   const PluginArgs args = validate_params(node, kScriptedModuleParams, "model", JobSource("job.yaml"), diagnostics);
   REQUIRE_MESSAGE(diagnostics.empty(), diagnostics.format());
   return load_scripted_module(args);
