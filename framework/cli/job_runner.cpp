@@ -127,7 +127,10 @@ void check_job_fits_stage(const JobConfig& job, Stage stage, Diagnostics& diagno
   if (job.model.init_args.has("max_positions")) {
     const std::int64_t max_positions = job.model.init_args.integer("max_positions");
     for (const auto* dataset : {&job.data.train, &job.data.val, &job.data.predict}) {
-      if (!*dataset || (*dataset)->format() != "fasta" || (*dataset)->args.integer("max_length") <= max_positions) continue;
+      if (!*dataset || !(*dataset)->args.has("max_length")) continue;
+      const std::vector<std::string> fields = (*dataset)->kind->fields((*dataset)->args);
+      const bool tokenized = std::find(fields.begin(), fields.end(), "input_ids") != fields.end();
+      if (!tokenized || (*dataset)->args.integer("max_length") <= max_positions) continue;
       const std::string section = (*dataset)->yaml_path.substr(std::string("data.").size());
       const std::string path = (*dataset)->yaml_path + ".max_length";
       diagnostics.error(job.source.locate(data[section]["max_length"], path), path,

@@ -4,6 +4,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 #include "minitrain/base/error.hpp"
@@ -38,6 +39,7 @@ bool TextLines::fill() {
   if (at_end_) return false;
   if (begin_ > 0) {  // keep the partial line at the front
     std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
+    dropped_ += static_cast<std::int64_t>(begin_);
     end_ -= begin_;
     begin_ = 0;
   }
@@ -69,6 +71,7 @@ bool TextLines::next(std::string& line) {
     const auto newline = std::find(first, last, '\n');
     if (newline != last || (at_end_ && first != last)) {
       line.assign(first, newline);
+      line_offset_ = next_offset();
       begin_ = static_cast<std::size_t>(newline - buffer_.begin()) + (newline != last ? 1 : 0);
       if (!line.empty() && line.back() == '\r') line.pop_back();
       return true;
@@ -78,6 +81,15 @@ bool TextLines::next(std::string& line) {
       return false;
     }
   }
+}
+
+bool is_gzip_file(const std::filesystem::path& path) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (!file) return false;
+  unsigned char magic[2] = {0, 0};
+  const bool gzip = std::fread(magic, 1, 2, file) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+  std::fclose(file);
+  return gzip;
 }
 
 }  // namespace minitrain

@@ -25,6 +25,10 @@ class TextLines {
   // at the end. A corrupt or truncated gzip stream is a DataError naming the
   // file and the compressed byte offset where reading stopped.
   bool next(std::string& line);
+  // Byte offsets in the (uncompressed) text: where the line next() returned
+  // begins, and where the line after it begins.
+  std::int64_t line_offset() const { return line_offset_; }
+  std::int64_t next_offset() const { return dropped_ + static_cast<std::int64_t>(begin_); }
 
  private:
   bool fill();
@@ -34,6 +38,11 @@ class TextLines {
   std::vector<char> buffer_;
   std::size_t begin_ = 0, end_ = 0;
   bool at_end_ = false;
+  std::int64_t dropped_ = 0;  // bytes moved out of the front of buffer_
+  std::int64_t line_offset_ = 0;
 };
+
+// Whether the file starts with the gzip magic bytes.
+bool is_gzip_file(const std::filesystem::path& path);
 
 }  // namespace minitrain

@@ -33,8 +33,8 @@ PluginArgs encoder_args() {
   return args;
 }
 
-std::shared_ptr<FastaDataset> globins() {
-  return std::make_shared<FastaDataset>(read_fasta(std::string(MINITRAIN_SOURCE_DIR) + "/configs/data/globins45.fa"), 160, Padding::longest);
+std::shared_ptr<SequenceDataset> globins() {
+  return std::make_shared<SequenceDataset>(fasta_in_memory(std::string(MINITRAIN_SOURCE_DIR) + "/configs/data/globins45.fa"), 160, Padding::longest);
 }
 
 double trainer_fit(std::int64_t epochs) {

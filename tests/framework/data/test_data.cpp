@@ -57,9 +57,10 @@ TEST_CASE("tokenizer: <cls> residues <eos>, truncated to max_length") {
   CHECK(tokenizer.decode(tokenizer.encode("MKVLA", 100)) == "MKVLA");
 }
 
-TEST_CASE("FastaDataset pads to the longest in the batch or to max_length") {
-  std::vector<FastaRecord> records{{"a", "MK", 1}, {"b", "MKVLA", 3}, {"c", "M", 5}};
-  FastaDataset longest(records, 6, Padding::longest);
+TEST_CASE("SequenceDataset pads to the longest in the batch or to max_length") {
+  const auto records = std::make_shared<SequencesInMemory>(std::vector<std::string>{"a", "b", "c"},
+                                                           std::vector<std::string>{"MK", "MKVLA", "M"});
+  SequenceDataset longest(records, 6, Padding::longest);
   const std::int64_t picks[] = {2, 1};
   Batch batch = longest.get_batch(picks);
   CHECK(batch.indices == std::vector<std::int64_t>{2, 1});
@@ -68,7 +69,7 @@ TEST_CASE("FastaDataset pads to the longest in the batch or to max_length") {
   CHECK(batch.field("attention_mask").sum().item<std::int64_t>() == 3 + 6);
   const std::int64_t short_pick[] = {0};
   CHECK(longest.get_batch(short_pick).field("input_ids").size(1) == 4);
-  FastaDataset fixed(records, 6, Padding::max_length);
+  SequenceDataset fixed(records, 6, Padding::max_length);
   CHECK(fixed.get_batch(short_pick).field("input_ids").size(1) == 6);
   CHECK_THROWS_WITH(batch.field("labels"), doctest::Contains("it has: attention_mask, input_ids"));
 }

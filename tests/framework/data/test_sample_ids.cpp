@@ -28,7 +28,7 @@ std::vector<std::string> ids_of(const Dataset& dataset) {
 TEST_CASE("a FASTA sample is named by its header's first word, and batches carry the names of their rows") {
   TempDir dir;
   const auto fasta = write_file(dir / "s.fa", ">sp|P69905|HBA_HUMAN Hemoglobin alpha\nMVL\n>\tP2\tsecond\nKK\n>x\nA\n");
-  auto dataset = std::make_shared<FastaDataset>(read_fasta(fasta), 8, Padding::longest);
+  auto dataset = std::make_shared<SequenceDataset>(fasta_in_memory(fasta), 8, Padding::longest);
   CHECK(ids_of(*dataset) == std::vector<std::string>{"sp|P69905|HBA_HUMAN", "P2", "x"});
   DataLoader loader(dataset, {.batch_size = 2, .shuffle = true, .seed = 3});
   std::vector<std::string> seen;
@@ -44,7 +44,7 @@ TEST_CASE("a FASTA sample is named by its header's first word, and batches carry
 TEST_CASE("a FASTA header whose first word is empty names its sample by the index") {
   TempDir dir;
   const auto fasta = write_file(dir / "s.fa", ">a\nM\n>\nK\n");
-  const FastaDataset dataset(read_fasta(fasta), 8, Padding::longest);
+  const SequenceDataset dataset(fasta_in_memory(fasta), 8, Padding::longest);
   CHECK(dataset.sample_id(1) == "1");
 }
 
@@ -86,7 +86,7 @@ TEST_CASE("a tensor file names its rows by ids_key: a list of str or a 1-D integ
 TEST_CASE("repeated IDs are counted, with every sample of a few of them") {
   TempDir dir;
   const auto fasta = write_file(dir / "s.fa", ">a\nM\n>b\nM\n>a x\nM\n>c\nM\n>b\nM\n>a\nM\n");
-  const FastaDataset dataset(read_fasta(fasta), 8, Padding::longest);
+  const SequenceDataset dataset(fasta_in_memory(fasta), 8, Padding::longest);
   const DuplicateIds found = find_duplicate_ids(dataset);
   CHECK(found.samples == 3);
   CHECK(describe(found) == "3 sample(s) repeat an earlier sample's ID, e.g. 'a' (samples 0, 2 and 5), 'b' (samples 1 and 4)");
