@@ -91,6 +91,12 @@ TEST_CASE("an indexed FASTA file reads the same records on demand, and its index
   }
   CHECK_FALSE(IndexedFasta(fasta, cache).built());  // reused
 
+  // Windows line ends: the offsets count the '\r's, and no residue comes from them.
+  std::string crlf;
+  for (const char c : std::string(kFasta)) crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
+  check_same_batches(in_memory, SequenceDataset(std::make_shared<IndexedFasta>(write_file(dir / "crlf.fa", crlf), cache),
+                                                40, Padding::longest));
+
   // A changed file (another size or modification time) is indexed again.
   std::ofstream(fasta, std::ios::app) << ">P3\nWW\n";
   const auto changed = std::make_shared<IndexedFasta>(fasta, cache);
