@@ -38,7 +38,7 @@ std::vector<std::size_t> column_positions(const std::vector<std::string>& wanted
   return positions;
 }
 
-// An open table with its header row read; rows() gives the rest, each checked to have every column.
+// An open table with its header row read; next_row() gives the rest, each checked to have every column.
 struct OpenTable {
   OpenTable(const fs::path& path, char delimiter_option);
   bool next_row(std::vector<Cell>& cells);  // false at the end
