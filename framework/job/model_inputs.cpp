@@ -30,9 +30,7 @@ std::vector<const DatasetConfig*> stage_datasets(const JobConfig& job, Stage sta
 }
 
 std::string what_it_holds(const DatasetConfig& dataset, const std::vector<std::string>& fields) {
-  return fields.empty() ? fmt::format("{} ({}), whose fields only its file names", dataset.yaml_path, describe(dataset))
-                        : fmt::format("{} ({}), whose batches hold {}", dataset.yaml_path, describe(dataset),
-                                      fmt::join(fields, ", "));
+  return fmt::format("{} ({}), whose batches hold {}", dataset.yaml_path, describe(dataset), fmt::join(fields, ", "));
 }
 
 bool is_forward_model(const JobConfig& job) { return job.model.kind && job.model.init_args.values().count("inputs"); }
@@ -82,8 +80,10 @@ void choose_model_inputs(JobConfig& job, Stage stage, Diagnostics& diagnostics) 
 
 void choose_model_inputs(JobConfig& job, Stage stage, const DatasetConfig& config, const Dataset& data) {
   if (!is_forward_model(job) || !config.kind->fields(config.args).empty()) return;  // checked with the job
+  const std::vector<std::string> fields = data.fields();
+  if (fields.empty()) return;  // no samples: forward never runs
   Diagnostics diagnostics;
-  fit_inputs_to(job, config, data.fields(), stage, diagnostics);
+  fit_inputs_to(job, config, fields, stage, diagnostics);
   diagnostics.throw_if_any();
 }
 
