@@ -148,13 +148,15 @@ std::unique_ptr<DataLoader> make_loader(const JobConfig& job, const DatasetConfi
   auto loader = std::make_unique<DataLoader>(
       make_dataset(dataset), DataLoaderOptions{batch_size, training && job.data.shuffle, training && job.data.drop_last,
                                                static_cast<std::uint64_t>(job.seed_everything.value_or(0)),
-                                               Shard{env.rank, env.world_size, training}});
+                                               Shard{env.rank, env.world_size, training}, dataset.max_tokens.value_or(0)});
   if (dataset.yaml_path == "data.val" && loader->dataset().size() < env.world_size)
     throw DataError(fmt::format("{} has {} samples, fewer than the {} ranks; every rank needs at least one to validate",
                                 dataset.yaml_path, loader->dataset().size(), env.world_size));
-  log::info(fmt::format("{}: {} samples from {}, {} batches of up to {}{}", dataset.yaml_path, loader->dataset().size(),
-                        describe(dataset), loader->num_batches(), batch_size,
-                        env.world_size > 1 ? fmt::format(" on each of {} ranks", env.world_size) : ""));
+  const std::string batches = dataset.max_tokens ? fmt::format("{} batches of up to {} tokens", loader->num_batches(),
+                                                                *dataset.max_tokens)
+                                                  : fmt::format("{} batches of up to {}", loader->num_batches(), batch_size);
+  log::info(fmt::format("{}: {} samples from {}, {}{}", dataset.yaml_path, loader->dataset().size(), describe(dataset),
+                        batches, env.world_size > 1 ? fmt::format(" on each of {} ranks", env.world_size) : ""));
   return loader;
 }
 

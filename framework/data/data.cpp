@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <numeric>
 #include <random>
 
@@ -22,6 +23,8 @@ std::vector<std::string> Dataset::fields() const {
 }
 
 std::string Dataset::sample_id(std::int64_t index) const { return std::to_string(index); }
+
+std::optional<std::int64_t> Dataset::tokens(std::int64_t) const { return std::nullopt; }
 
 const at::Tensor& Batch::field(const std::string& name) const {
   const auto it = fields.find(name);
@@ -48,7 +51,10 @@ DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions
 void DataLoader::set_epoch(std::int64_t epoch) {
   order_.resize(static_cast<std::size_t>(dataset_->size()));
   std::iota(order_.begin(), order_.end(), 0);
-  if (!options_.shuffle) return shard_order();
+  if (!options_.shuffle) {
+    shard_order();
+    return cut_batches();
+  }
   // Fisher-Yates over mt19937_64, whose output the standard fixes, so an order
   // is the same on every platform for the same (seed, epoch).
   std::mt19937_64 rng(options_.seed * 1000003ULL + static_cast<std::uint64_t>(epoch));
@@ -57,6 +63,39 @@ void DataLoader::set_epoch(std::int64_t epoch) {
     std::swap(order_[i - 1], order_[j]);
   }
   shard_order();
+  cut_batches();
+}
+
+void DataLoader::cut_batches() {
+  batch_starts_.clear();
+  if (options_.max_tokens <= 0) {
+    const auto size = static_cast<std::size_t>(options_.batch_size);
+    const std::size_t whole = options_.drop_last ? order_.size() / size * size : order_.size();
+    for (std::size_t start = 0; start < whole; start += size) batch_starts_.push_back(start);
+    batch_starts_.push_back(whole);
+    return;
+  }
+  // Shortest first, ties by index, so equal lengths share batches and the cut is the same on every run.
+  std::vector<std::pair<std::int64_t, std::int64_t>> by_length;  // (tokens, index) of this rank's share
+  by_length.reserve(order_.size());
+  for (const std::int64_t index : order_) {
+    const std::optional<std::int64_t> tokens = dataset_->tokens(index);
+    if (!tokens) throw Error("max_tokens packs batches by sequence length, and this data has none; use batch_size");
+    by_length.emplace_back(*tokens, index);
+  }
+  std::sort(by_length.begin(), by_length.end());
+  std::int64_t longest = 0;
+  for (std::size_t at = 0; at < by_length.size(); ++at) {
+    const auto [tokens, index] = by_length[at];
+    order_[at] = index;
+    const auto count = static_cast<std::int64_t>(batch_starts_.empty() ? 0 : at - batch_starts_.back());
+    longest = std::max(longest, tokens);  // sorted: the newest sample is the longest
+    if (batch_starts_.empty() || longest * (count + 1) > options_.max_tokens) {
+      batch_starts_.push_back(at);
+      longest = tokens;
+    }
+  }
+  batch_starts_.push_back(order_.size());
 }
 
 void DataLoader::shard_order() {
@@ -73,16 +112,13 @@ void DataLoader::shard_order() {
     order_.push_back(full[i]);
 }
 
-std::int64_t DataLoader::num_batches() const {
-  const auto n = static_cast<std::int64_t>(order_.size());
-  return options_.drop_last ? n / options_.batch_size : (n + options_.batch_size - 1) / options_.batch_size;
-}
+std::int64_t DataLoader::num_batches() const { return static_cast<std::int64_t>(batch_starts_.size()) - 1; }
 
 std::span<const std::int64_t> DataLoader::batch_indices(std::int64_t batch_idx) const {
   if (batch_idx < 0 || batch_idx >= num_batches())
     throw Error(fmt::format("batch {} is out of range (the loader has {})", batch_idx, num_batches()));
-  const auto begin = static_cast<std::size_t>(batch_idx * options_.batch_size);
-  const std::size_t end = std::min(order_.size(), begin + static_cast<std::size_t>(options_.batch_size));
+  const std::size_t begin = batch_starts_[static_cast<std::size_t>(batch_idx)];
+  const std::size_t end = batch_starts_[static_cast<std::size_t>(batch_idx) + 1];
   return std::span<const std::int64_t>(order_).subspan(begin, end - begin);
 }
 

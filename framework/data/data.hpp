@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -36,6 +37,9 @@ class Dataset {
   virtual std::string sample_id(std::int64_t index) const;
   // The names of its batches' fields (those of a batch of the first sample).
   std::vector<std::string> fields() const;
+  // The tokens the sample takes in a batch, padding included, for batches
+  // packed to a token budget; nullopt for data without a length.
+  virtual std::optional<std::int64_t> tokens(std::int64_t index) const;
 };
 
 // Which share of the samples this process takes when several ranks run one job.
@@ -55,6 +59,10 @@ struct DataLoaderOptions {
   bool drop_last = false;
   std::uint64_t seed = 0;  // shuffle order is a function of (seed, epoch) alone
   Shard shard = {};        // rank r takes samples r, r + world_size, ... of the epoch's order
+  // > 0: instead of batch_size samples, each rank's share is sorted by length
+  // and packed into batches of at most this many tokens, padding included
+  // (ESM's toks_per_batch); a longer sample makes a batch of its own.
+  std::int64_t max_tokens = 0;
 };
 
 class DataLoader {
@@ -70,10 +78,12 @@ class DataLoader {
 
  private:
   void shard_order();  // keeps this rank's share of order_
+  void cut_batches();  // fills batch_starts_ from order_
 
   std::shared_ptr<const Dataset> dataset_;
   DataLoaderOptions options_;
   std::vector<std::int64_t> order_;
+  std::vector<std::size_t> batch_starts_;  // where each batch begins in order_, and order_'s end last
 };
 
 }  // namespace minitrain

@@ -31,6 +31,11 @@ constexpr ParamSpec kMaxLength{"max_length", ParamType::Int, "512",
 constexpr ParamSpec kPadding{"padding", ParamType::Enum, "longest", "pad each batch to its longest sequence or to max_length",
                              "longest|max_length"};
 
+constexpr ParamSpec kMaxTokens{"max_tokens", ParamType::Int, "null",
+                               "predict and val: sort by length and pack batches up to this many tokens, padding included, "
+                               "instead of batch_size (ESM's toks_per_batch)",
+                               nullptr, at_least(1)};
+
 constexpr ParamSpec kFastaParams[] = {
     {"fasta", ParamType::Path, nullptr, "FASTA file of protein sequences, plain or gzip-compressed", nullptr},
     kMaxLength,
@@ -39,6 +44,7 @@ constexpr ParamSpec kFastaParams[] = {
      "read records on demand through an index beside the file (FILE.mtfai); auto: for uncompressed files of 64 MiB or more",
      "auto|always|never"},
     kBatchSize,
+    kMaxTokens,
     kDuplicateIds,
 };
 constexpr ParamSpec kTableParams[] = {
@@ -54,6 +60,7 @@ constexpr ParamSpec kTableParams[] = {
     kMaxLength,
     kPadding,
     kBatchSize,
+    kMaxTokens,
     kDuplicateIds,
 };
 constexpr ParamSpec kTensorsParams[] = {
@@ -130,7 +137,12 @@ TableOptions table_options(const PluginArgs& args) {
 }
 
 std::vector<ArgProblem> table_problems(const PluginArgs& args) {
-  if (!args.has("sequence_column")) return {};
+  if (!args.has("sequence_column")) {
+    if (args.has("max_tokens"))
+      return {{"max_tokens", "packs batches by sequence length, and a table of numbers has none; set sequence_column, "
+                             "or use batch_size"}};
+    return {};
+  }
   std::vector<ArgProblem> problems;
   for (const char* numbers : {"features", "targets"}) {
     if (args.has(numbers) && !args.string_list(numbers).empty())

@@ -33,6 +33,7 @@ class IndexedFasta : public SequenceRecords {
   std::int64_t size() const override { return static_cast<std::int64_t>(records_.size()); }
   std::string id(std::int64_t index) const override;
   std::string residues(std::int64_t index, std::int64_t count) const override;
+  std::int64_t length(std::int64_t index) const override { return records_.at(static_cast<std::size_t>(index)).residues; }
 
   const std::filesystem::path& index_path() const { return index_path_; }
   bool built() const { return built_; }  // false: an existing index was reused

@@ -30,6 +30,10 @@ std::string SequencesInMemory::residues(std::int64_t index, std::int64_t count) 
   return sequences_.at(static_cast<std::size_t>(index)).substr(0, static_cast<std::size_t>(count));
 }
 
+std::int64_t SequencesInMemory::length(std::int64_t index) const {
+  return static_cast<std::int64_t>(sequences_.at(static_cast<std::size_t>(index)).size());
+}
+
 SequenceDataset::SequenceDataset(std::shared_ptr<const SequenceRecords> records, std::int64_t max_length, Padding padding)
     : records_(std::move(records)), max_length_(max_length), padding_(padding) {}
 
@@ -38,6 +42,11 @@ std::int64_t SequenceDataset::size() const { return records_->size(); }
 std::string SequenceDataset::sample_id(std::int64_t index) const {
   std::string id = records_->id(index);
   return id.empty() ? Dataset::sample_id(index) : id;
+}
+
+std::optional<std::int64_t> SequenceDataset::tokens(std::int64_t index) const {
+  if (padding_ == Padding::max_length) return max_length_;
+  return std::min(records_->length(index) + 2, max_length_);
 }
 
 Batch SequenceDataset::get_batch(std::span<const std::int64_t> indices) const {

@@ -28,6 +28,8 @@ class SequenceRecords {
   virtual std::string id(std::int64_t index) const = 0;
   // Its first `count` residues (fewer when it is shorter).
   virtual std::string residues(std::int64_t index, std::int64_t count) const = 0;
+  // How many residues it has, without reading them.
+  virtual std::int64_t length(std::int64_t index) const = 0;
 };
 
 // Records held in memory, one ID and one sequence each.
@@ -37,6 +39,7 @@ class SequencesInMemory : public SequenceRecords {
   std::int64_t size() const override { return static_cast<std::int64_t>(sequences_.size()); }
   std::string id(std::int64_t index) const override;
   std::string residues(std::int64_t index, std::int64_t count) const override;
+  std::int64_t length(std::int64_t index) const override;
 
  private:
   std::vector<std::string> ids_;
@@ -56,6 +59,8 @@ class SequenceDataset : public Dataset {
   // input_ids [B, L] int64 (<cls> residues <eos>, cut to max_length) and attention_mask [B, L] bool.
   Batch get_batch(std::span<const std::int64_t> indices) const override;
   std::string sample_id(std::int64_t index) const override;
+  // <cls> residues <eos> cut to max_length, or max_length with padding: max_length.
+  std::optional<std::int64_t> tokens(std::int64_t index) const override;
   const AminoAcidTokenizer& tokenizer() const { return tokenizer_; }
 
  private:

@@ -176,6 +176,10 @@ JobConfig load_job_config(const std::vector<fs::path>& files, const std::vector<
       if (data[name] && !data[name].IsNull())
         *slot = load_dataset_config(data[name], std::string("data.") + name, job.source, diagnostics);
     }
+    if (job.data.train && job.data.train->max_tokens)
+      diagnostics.error(job.source.locate(data["train"]["max_tokens"], "data.train.max_tokens"), "data.train.max_tokens",
+                        "packs predict and validation batches by length; training batches keep batch_size, so shuffled "
+                        "steps stay alike (drop it here, or set it on data.val and data.predict)");
   }
   return job;
 }

@@ -34,12 +34,13 @@ std::optional<DatasetConfig> load_dataset_config(YAML::Node node, const std::str
                                                   fmt::join(named, ", ")));
     return std::nullopt;
   }
-  DatasetConfig config{find_dataset_kind(named.front()), {}, std::nullopt, yaml_path};
+  DatasetConfig config{find_dataset_kind(named.front()), {}, std::nullopt, std::nullopt, yaml_path};
   const std::size_t before = diagnostics.items().size();
   config.args = validate_params(node, config.kind->params, yaml_path, source, diagnostics);
   if (config.kind->problems) report_arg_problems(config.kind->problems(config.args), node, yaml_path, source, diagnostics);
   if (diagnostics.items().size() != before) return std::nullopt;
   config.batch_size = config.args.optional_integer("batch_size");
+  if (config.args.values().count("max_tokens")) config.max_tokens = config.args.optional_integer("max_tokens");
   return config;
 }
 

@@ -17,6 +17,7 @@ struct DatasetConfig {
   const DatasetKind* kind = nullptr;
   PluginArgs args;  // the format's own parameters, the format key included
   std::optional<std::int64_t> batch_size;
+  std::optional<std::int64_t> max_tokens;  // batches packed by length instead (sequence formats)
   std::string yaml_path;  // data.train, ...
   std::string format() const { return kind->name; }
 };

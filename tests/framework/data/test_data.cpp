@@ -1,10 +1,12 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
+#include <numeric>
 #include <set>
 
 #include "minitrain/base/error.hpp"
 #include "minitrain/data/fasta.hpp"
+#include "minitrain/data/synthetic_dataset.hpp"
 #include "index_dataset.hpp"
 #include "test_support.hpp"
 
@@ -103,4 +105,37 @@ TEST_CASE("DataLoader: batches, drop_last and seeded shuffling") {
   CHECK(first != epoch_order(plain, 0));
   CHECK_THROWS_AS(DataLoader(data, {0, false, false, 0}), Error);
   CHECK_THROWS_AS(plain.batch(3), Error);
+}
+
+TEST_CASE("max_tokens packs each rank's samples by length into batches within the token budget") {
+  std::vector<std::string> sequences;
+  for (const int residues : {30, 2, 7, 100, 7, 1, 15, 3, 60, 9, 4, 5}) sequences.push_back(std::string(residues, 'M'));
+  const auto records = std::make_shared<SequencesInMemory>(std::vector<std::string>{}, sequences);
+  const auto dataset = std::make_shared<SequenceDataset>(records, 64, Padding::longest);
+  for (const int world : {1, 2}) {
+    std::vector<std::int64_t> seen;
+    for (int rank = 0; rank < world; ++rank) {
+      DataLoader loader(dataset, DataLoaderOptions{.batch_size = 1, .shard = Shard{rank, world, false}, .max_tokens = 40});
+      std::int64_t previous_longest = 0;
+      for (std::int64_t b = 0; b < loader.num_batches(); ++b) {
+        const Batch batch = loader.batch(b);
+        const at::Tensor ids = batch.field("input_ids");
+        // Padded to the batch's longest: rows x length within the budget, unless one sample alone exceeds it.
+        CHECK((ids.numel() <= 40 || ids.size(0) == 1));
+        CHECK(ids.size(1) >= previous_longest);  // shortest first
+        previous_longest = ids.size(1);
+        seen.insert(seen.end(), batch.indices.begin(), batch.indices.end());
+      }
+    }
+    std::sort(seen.begin(), seen.end());
+    std::vector<std::int64_t> every(sequences.size());
+    std::iota(every.begin(), every.end(), 0);
+    CHECK(seen == every);  // every sample once, over all ranks
+  }
+  DataLoader one(dataset, DataLoaderOptions{.batch_size = 1, .max_tokens = 40});
+  CHECK(one.num_batches() < static_cast<std::int64_t>(sequences.size()));  // short ones share batches
+  CHECK(one.batch(one.num_batches() - 1).field("input_ids").size(1) == 64);  // the 100-residue one, cut to max_length
+  const SyntheticDataset no_lengths(4, 2, 2, 0);
+  CHECK_THROWS_WITH(DataLoader(std::make_shared<SyntheticDataset>(no_lengths), DataLoaderOptions{.max_tokens = 10}),
+                    doctest::Contains("max_tokens packs batches by sequence length, and this data has none"));
 }
