@@ -3,7 +3,6 @@
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <malloc.h>
 
 #include <map>
 #include <optional>
@@ -21,6 +20,7 @@
 #include "minitrain/io/prediction_manifest.hpp"
 #include "minitrain/io/safetensors_file.hpp"
 #include "minitrain/io/serialization.hpp"
+#include "minitrain/io/stored_rows.hpp"
 #include "minitrain/io/torch_archive.hpp"
 #include "minitrain/io/unpadded.hpp"
 
@@ -60,15 +60,25 @@ std::string first_few(const std::vector<std::int64_t>& values, std::int64_t tota
 // A prediction file: its predictions (the dict without the reserved keys and
 // the unpadded outputs' offsets), batch_indices, ids, and the row lengths of
 // each unpadded output.
+// `stored` says where each of the predictions' tensors is (for_each_tensor order).
 struct PredictionFile {
   c10::IValue predictions;
   at::Tensor indices;
   std::optional<std::vector<std::string>> ids;
   std::map<std::string, std::vector<std::int64_t>> unpadded;
+  std::vector<StoredTensor> stored;
 };
 
+// The predictions' data is not read (load_prediction_layout), except the unpadded outputs' offsets.
 PredictionFile read_prediction_file(const fs::path& file) {
-  c10::impl::GenericDict dict = load_prediction_file(file).copy();
+  const std::string offsets_suffix = offsets_key("");
+  PredictionLayout layout = load_prediction_layout(file, [&](const std::string& key) {
+    return key.size() > offsets_suffix.size() && key.compare(key.size() - offsets_suffix.size(), offsets_suffix.size(), offsets_suffix) == 0;
+  });
+  c10::impl::GenericDict dict = layout.dict.copy();
+  std::map<const c10::TensorImpl*, std::optional<std::uint64_t>> offset_of;
+  std::size_t position = 0;
+  for_each_tensor(dict, [&](const at::Tensor& t) { offset_of[t.unsafeGetTensorImpl()] = layout.tensor_offsets.at(position++); });
   const at::Tensor indices = dict.at(kBatchIndicesKey).toTensor().to(at::kLong).reshape({-1});
   std::optional<std::vector<std::string>> ids = ids_in(dict, indices.numel(), file);
   for (const char* reserved : {kBatchIndicesKey, kBatchIdxKey, kIdsKey}) static_cast<void>(dict.erase(reserved));
@@ -84,7 +94,16 @@ PredictionFile read_prediction_file(const fs::path& file) {
     unpadded[entry.key().toStringRef()] = *lengths;
   }
   for (const auto& [key, lengths] : unpadded) static_cast<void>(dict.erase(offsets_key(key)));
-  return {dict, indices, std::move(ids), std::move(unpadded)};
+  std::vector<StoredTensor> stored;
+  for_each_tensor(dict, [&](const at::Tensor& t) {
+    const std::optional<std::uint64_t> offset = offset_of.at(t.unsafeGetTensorImpl());
+    StoredTensor s{file, offset.value_or(0), t.sizes().vec(), t.element_size(), {}};
+    // A compressed record, or a tensor stored with other strides (its bytes are not its rows in order):
+    // the layout read it, and it is copied from memory.
+    if (!offset || !t.is_contiguous()) s.in_memory = t.contiguous();
+    stored.push_back(std::move(s));
+  });
+  return {dict, indices, std::move(ids), std::move(unpadded), std::move(stored)};
 }
 
 void check_unchanged(const fs::path& path, std::uint64_t listed_bytes, std::uint32_t listed_crc32) {
@@ -134,11 +153,6 @@ void write_export(const ExportPlan& plan, const RowSource& rows, const fs::path&
 }
 
 CollectSummary collect(const fs::path& input_dir, const fs::path& output, const CollectOptions& options) {
-  // One large tensor after another is read, built and freed. glibc would keep
-  // the freed ones in its heap (its mmap threshold grows with every large
-  // free), and memory would grow with the number of keys; above 1 MiB, every
-  // allocation is its own mapping, returned to the system when freed.
-  ::mallopt(M_MMAP_THRESHOLD, 1 << 20);
   if (!fs::is_directory(input_dir)) throw DataError(fmt::format("{}: error: not a directory of prediction files", input_dir.string()));
   check_against_manifest(input_dir);
   const std::map<int, RankFiles> ranks = find_prediction_files(input_dir);
@@ -156,6 +170,7 @@ CollectSummary collect(const fs::path& input_dir, const fs::path& output, const 
 
   // First pass, one file at a time: the indices, and each file's structure as meta tensors.
   std::vector<c10::IValue> skeletons;
+  std::vector<std::vector<StoredTensor>> stored;  // each file's tensors, as skeletons lists them
   std::vector<at::Tensor> indices;
   std::map<std::int64_t, fs::path> first_seen;
   std::vector<std::int64_t> duplicates;
@@ -164,7 +179,7 @@ CollectSummary collect(const fs::path& input_dir, const fs::path& output, const 
   std::map<std::string, std::vector<std::int64_t>> unpadded;  // each unpadded output's row lengths, in the same order
   std::optional<fs::path> with_ids, without_ids;
   for (const fs::path& file : files) {
-    auto [predictions, file_indices, file_ids, file_unpadded] = read_prediction_file(file);
+    auto [predictions, file_indices, file_ids, file_unpadded, file_stored] = read_prediction_file(file);
     if (file == files.front()) {
       for (const auto& [key, lengths] : file_unpadded) unpadded[key];
     }
@@ -181,8 +196,8 @@ CollectSummary collect(const fs::path& input_dir, const fs::path& output, const 
     } else {
       without_ids = file;
     }
-    for (std::int64_t i = 0; i < file_indices.numel(); ++i) {
-      const std::int64_t index = file_indices[i].item<std::int64_t>();
+    file_indices = file_indices.contiguous();
+    for (const std::int64_t index : std::span(file_indices.data_ptr<std::int64_t>(), static_cast<std::size_t>(file_indices.numel()))) {
       const auto [it, inserted] = first_seen.emplace(index, file);
       if (!inserted) {
         if (duplicates.empty())
@@ -191,6 +206,7 @@ CollectSummary collect(const fs::path& input_dir, const fs::path& output, const 
       }
     }
     indices.push_back(file_indices);
+    stored.push_back(std::move(file_stored));
     skeletons.push_back(map_tensors(predictions, [](const at::Tensor& t) {
       return at::empty(t.sizes(), at::TensorOptions().dtype(t.scalar_type()).device(at::kMeta));
     }));
@@ -260,28 +276,46 @@ CollectSummary collect(const fs::path& input_dir, const fs::path& output, const 
     out.insert(kIdsKey, ids_value(ordered));
   }
 
-  // Second pass, one output tensor at a time: its pieces from every file,
-  // collated and handed on in dataset order, so memory holds about one
-  // tensor's output (its pieces, then the collated tensor) and one file.
+  // Second pass, one output tensor at a time: each output row's bytes are
+  // read from where its file stores them, straight into a block of rows in
+  // dataset order, so memory holds a block and the read windows, not a tensor.
+  std::vector<std::size_t> first_row_of_file{0};  // global rows: the files' rows one after another
+  for (const at::Tensor& file_indices : indices) first_row_of_file.push_back(first_row_of_file.back() + static_cast<std::size_t>(file_indices.numel()));
+  std::vector<std::size_t> file_of_row(first_row_of_file.back());
+  for (std::size_t f = 0; f < indices.size(); ++f)
+    std::fill(file_of_row.begin() + static_cast<std::ptrdiff_t>(first_row_of_file[f]),
+              file_of_row.begin() + static_cast<std::ptrdiff_t>(first_row_of_file[f + 1]), f);
+  const std::span<const std::int64_t> rows_in_order(order.data_ptr<std::int64_t>(), static_cast<std::size_t>(order.numel()));
+  FileRanges file_ranges;
   const auto rows_of = [&](const CollatedTensor& tensor, const std::function<void(const at::Tensor&)>& emit) {
-    at::Tensor collated;
-    {
-      std::vector<c10::IValue> pieces;
-      for (const at::Tensor& source : tensor.sources) {
-        const auto [file, position] = source_of.at(source.unsafeGetTensorImpl());
-        std::size_t seen = 0;
-        for_each_tensor(read_prediction_file(files[file]).predictions, [&](const at::Tensor& t) {
-          if (seen++ == position) pieces.emplace_back(t);
-        });
-      }
-      collated = batch_collator(pieces, {0, tensor.seq_dim.value_or(1), {}, {}}).toTensor();
+    std::vector<const StoredTensor*> stored_by_file(files.size(), nullptr);
+    for (const at::Tensor& source : tensor.sources) {
+      const auto [file, position] = source_of.at(source.unsafeGetTensorImpl());
+      stored_by_file[file] = &stored[file][position];
     }
-    if (unpadded.count(tensor.where)) return emit_rows_in_order(collated, unpadded.at(tensor.where), order, emit);
-    // Rows in dataset order, a few MiB at a time, so no second copy of the tensor is made.
-    const std::int64_t row_bytes = std::max<std::int64_t>(1, collated.nbytes() / std::max<std::int64_t>(1, collated.size(0)));
-    const std::int64_t chunk = std::max<std::int64_t>(1, (std::int64_t{16} << 20) / row_bytes);
-    for (std::int64_t start = 0; start < order.numel(); start += chunk)
-      emit(collated.index_select(0, order.narrow(0, start, std::min(chunk, order.numel() - start))).contiguous());
+    const std::vector<std::int64_t> padded_row(tensor.sizes.begin() + 1, tensor.sizes.end());
+    const auto found = unpadded.find(tensor.where);
+    if (found == unpadded.end()) {
+      return emit_stored_rows(file_ranges, stored_by_file, order.numel(), [&](std::int64_t i) {
+        const auto row = static_cast<std::size_t>(rows_in_order[static_cast<std::size_t>(i)]);
+        const std::size_t file = file_of_row[row];
+        return RowPlace{file, static_cast<std::int64_t>(row - first_row_of_file[file]), 1};
+      }, tensor.dtype, padded_row, emit);
+    }
+    // An unpadded output: a row is its tokens, found from the row lengths, counted within each file.
+    const std::vector<std::int64_t>& lengths = found->second;
+    std::vector<std::int64_t> first_token(lengths.size());
+    for (std::size_t f = 0; f < files.size(); ++f) {
+      std::int64_t token = 0;
+      for (std::size_t row = first_row_of_file[f]; row < first_row_of_file[f + 1]; ++row) {
+        first_token[row] = token;
+        token += lengths[row];
+      }
+    }
+    emit_stored_rows(file_ranges, stored_by_file, order.numel(), [&](std::int64_t i) {
+      const auto row = static_cast<std::size_t>(rows_in_order[static_cast<std::size_t>(i)]);
+      return RowPlace{file_of_row[row], first_token[row], lengths[row]};
+    }, tensor.dtype, padded_row, emit);
   };
   if (options.format == CollectFormat::pt) {
     write_torch_file(out, output, {}, [&](TorchArchiveWriter& archive, const std::string& record, const c10::Storage& storage) {

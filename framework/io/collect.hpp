@@ -31,10 +31,10 @@ struct CollectOptions {
 // Writes {key: tensor [N, ...], "batch_indices": arange(N), "ids": [N str]} to `output`
 // atomically, in `options.format`. Tensors are concatenated along dim 0 (sequence dims padded with
 // zeros, as epoch collation does) and rows put in batch_indices order. The
-// output is built one tensor at a time, reading the files again for each, so
-// memory holds the largest tensor's output and one file, not every file.
-// (It sets glibc's mmap threshold to 1 MiB for the process, so freed tensors
-// go back to the system.)
+// files' structure is read without their data (load_prediction_layout); then
+// each output tensor's rows are copied from where the files store them,
+// straight into place (stored_rows.hpp), so memory holds a block of rows, not
+// a tensor, and the bytes cross once, as a plain copy of the files would.
 CollectSummary collect_predictions(const std::filesystem::path& input_dir, const std::filesystem::path& output,
                                    const CollectOptions& options = {});
 

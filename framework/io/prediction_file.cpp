@@ -11,6 +11,7 @@
 
 #include "minitrain/base/error.hpp"
 #include "minitrain/io/ivalue_tree.hpp"
+#include "minitrain/io/pickled_layout.hpp"
 #include "minitrain/io/prediction_ids.hpp"
 #include "minitrain/io/safetensors_file.hpp"
 #include "minitrain/io/serialization.hpp"
@@ -68,11 +69,15 @@ std::string read_text(const fs::path& file) {
   return text.str();
 }
 
-c10::impl::GenericDict load_safetensors_prediction(const fs::path& path, std::vector<std::uint64_t>* offsets) {
+// `read` says which tensors' data to read; the others are untouched memory.
+c10::impl::GenericDict load_safetensors_prediction(const fs::path& path, std::vector<std::uint64_t>* offsets,
+                                                   const std::function<bool(const std::string&)>& read = {}) {
   const SafetensorsContents contents = read_safetensors_header(path);
   c10::impl::GenericDict dict(c10::StringType::get(), c10::AnyType::get());
   for (const SafetensorsEntry& entry : contents.entries) {
-    dict.insert(entry.tensor.name, read_safetensors_tensor(path, entry));
+    const bool wanted = !read || read(entry.tensor.name);
+    dict.insert(entry.tensor.name, wanted ? read_safetensors_tensor(path, entry)
+                                          : untouched_tensor(entry.tensor.shape, entry.tensor.dtype));
     if (offsets) offsets->push_back(entry.offset);
   }
   const auto ids_file = contents.metadata.find(kIdsFileMetadata);
@@ -125,23 +130,58 @@ std::map<std::string, std::string> write_ids_sidecar(const fs::path& path, const
   return metadata;
 }
 
-c10::impl::GenericDict load_prediction_file(const fs::path& path, std::vector<std::uint64_t>* tensor_offsets) {
+namespace {
+
+bool is_safetensors(const fs::path& path) {
   const auto name = parse_prediction_file_name(path.filename().string());
-  c10::impl::GenericDict dict(c10::StringType::get(), c10::AnyType::get());
-  if (name && name->format == PredictionFormat::safetensors) {
-    dict = load_safetensors_prediction(path, tensor_offsets);
-  } else {
-    const c10::IValue loaded = load_pickled(path);
-    if (loaded.isGenericDict()) dict = loaded.toGenericDict();
-    if (tensor_offsets && loaded.isGenericDict()) *tensor_offsets = pt_tensor_offsets(loaded, path);
-  }
+  return name && name->format == PredictionFormat::safetensors;
+}
+
+// What load_prediction_file promises of the dict it returns.
+void check_prediction_dict(const c10::impl::GenericDict& dict, const fs::path& path) {
   if (!dict.contains(kBatchIndicesKey))
     throw DataError(fmt::format("{}: error: not a prediction file (a dict with batch_indices)", path.string()));
   const c10::IValue& batch_indices = dict.at(kBatchIndicesKey);
   if (!batch_indices.isTensor() || !at::isIntegralType(batch_indices.toTensor().scalar_type(), /*includeBool=*/false))
     throw DataError(fmt::format("{}: error: batch_indices is not a tensor of integers", path.string()));
   ids_in(dict, batch_indices.toTensor().numel(), path);  // refuses IDs that do not match the rows
+}
+
+}  // namespace
+
+c10::impl::GenericDict load_prediction_file(const fs::path& path, std::vector<std::uint64_t>* tensor_offsets) {
+  c10::impl::GenericDict dict(c10::StringType::get(), c10::AnyType::get());
+  if (is_safetensors(path)) {
+    dict = load_safetensors_prediction(path, tensor_offsets);
+  } else {
+    const c10::IValue loaded = load_pickled(path);
+    if (loaded.isGenericDict()) dict = loaded.toGenericDict();
+    if (tensor_offsets && loaded.isGenericDict()) *tensor_offsets = pt_tensor_offsets(loaded, path);
+  }
+  check_prediction_dict(dict, path);
   return dict;
+}
+
+PredictionLayout load_prediction_layout(const fs::path& path, const std::function<bool(const std::string&)>& needs_data) {
+  const auto wanted = [&](const std::string& key) { return key == kBatchIndicesKey || needs_data(key); };
+  PredictionLayout layout{c10::impl::GenericDict(c10::StringType::get(), c10::AnyType::get()), {}};
+  if (is_safetensors(path)) {
+    std::vector<std::uint64_t> offsets;
+    layout.dict = load_safetensors_prediction(path, &offsets, wanted);
+    layout.tensor_offsets.assign(offsets.begin(), offsets.end());
+  } else {
+    const PickledLayout pickled(path);
+    if (pickled.value().isGenericDict()) layout.dict = pickled.value().toGenericDict();
+    for (const auto& entry : layout.dict) {
+      const bool whole = entry.key().isString() && wanted(entry.key().toStringRef());
+      for_each_tensor(entry.value(), [&](const at::Tensor& t) {
+        if (whole || !t.is_contiguous()) pickled.read_data(t);
+      });
+    }
+    for_each_tensor(layout.dict, [&](const at::Tensor& t) { layout.tensor_offsets.push_back(pickled.offset_of(t)); });
+  }
+  check_prediction_dict(layout.dict, path);
+  return layout;
 }
 
 }  // namespace minitrain

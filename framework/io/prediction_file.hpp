@@ -8,7 +8,9 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,5 +40,19 @@ std::map<std::string, std::string> write_ids_sidecar(const std::filesystem::path
 // (a dict with batch_indices) or its IDs do not match its rows.
 c10::impl::GenericDict load_prediction_file(const std::filesystem::path& path,
                                             std::vector<std::uint64_t>* tensor_offsets = nullptr);
+
+// The same file's structure, checked the same way, without reading its data:
+// only batch_indices, the tensors under the keys `needs_data` names and those
+// not stored in row-major order hold the file's bytes; the others hold memory
+// never touched (pickled_layout.hpp),
+// so a file of any size costs little to look at. tensor_offsets: each tensor's
+// first byte in the file, in for_each_tensor order; nullopt where the file
+// compresses it, in which case its data was read.
+struct PredictionLayout {
+  c10::impl::GenericDict dict;
+  std::vector<std::optional<std::uint64_t>> tensor_offsets;
+};
+PredictionLayout load_prediction_layout(const std::filesystem::path& path,
+                                        const std::function<bool(const std::string& key)>& needs_data);
 
 }  // namespace minitrain

@@ -92,7 +92,7 @@ void check_within_record(const at::Tensor& t, const std::map<const void*, std::s
     throw std::runtime_error(fmt::format("a tensor of {} bytes reaches past its {}-byte storage record", needed, available));
 }
 
-c10::IValue load_pickled(const fs::path& path) {
+c10::IValue load_pickled(const fs::path& path, const RecordLoader& load_record) {
   if (!fs::is_regular_file(path)) throw DataError(fmt::format("{}: error: no such file", path.string()));
   auto unreadable = [&](std::string_view why) {
     return DataError(fmt::format("{}: error: not a readable torch.save file: {}", path.string(), why));
@@ -114,7 +114,7 @@ c10::IValue load_pickled(const fs::path& path) {
       };
       std::map<const void*, std::size_t> record_bytes;  // what each storage's record really holds
       auto read_record = [&](const std::string& name) {
-        auto [data, size] = reader.getRecord("data/" + name);
+        auto [data, size] = load_record ? load_record(name) : reader.getRecord("data/" + name);
         record_bytes[data.get()] = size;
         return std::move(data);
       };

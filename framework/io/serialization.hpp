@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "minitrain/io/atomic_file.hpp"
@@ -43,8 +44,11 @@ void write_torch_file(const c10::IValue& value, const std::filesystem::path& pat
                       const StorageWriter& write_storage);
 
 // Reads a file written by save_pickled or by Python's torch.save. Dicts come
-// back as generic dicts (iterate them; do not toTypedDict).
-c10::IValue load_pickled(const std::filesystem::path& path);
+// back as generic dicts (iterate them; do not toTypedDict). `load_record`, if
+// given, supplies each storage's bytes and their count in place of reading
+// the record (named as the pickle names it: "0", "1", ...).
+using RecordLoader = std::function<std::tuple<at::DataPtr, std::size_t>(const std::string& record)>;
+c10::IValue load_pickled(const std::filesystem::path& path, const RecordLoader& load_record = {});
 
 // A CPU, contiguous tensor that owns only its own bytes: serialization writes
 // whole storages, so a small view of a big tensor is cloned first.

@@ -55,24 +55,4 @@ std::optional<std::vector<std::int64_t>> lengths_of(const at::Tensor& offsets, c
   return lengths;
 }
 
-void emit_rows_in_order(const at::Tensor& flat, const std::vector<std::int64_t>& lengths, const at::Tensor& order,
-                        const std::function<void(const at::Tensor&)>& emit) {
-  std::vector<std::int64_t> starts(lengths.size(), 0);
-  for (std::size_t i = 1; i < lengths.size(); ++i) starts[i] = starts[i - 1] + lengths[i - 1];
-  const std::int64_t token_bytes = std::max<std::int64_t>(1, flat.nbytes() / std::max<std::int64_t>(1, flat.size(0)));
-  const auto chunk = static_cast<std::size_t>(std::max<std::int64_t>(1, (std::int64_t{16} << 20) / token_bytes));
-  std::vector<std::int64_t> tokens;
-  const auto flush = [&] {
-    if (!tokens.empty()) emit(flat.index_select(0, at::tensor(tokens, at::kLong)).contiguous());
-    tokens.clear();
-  };
-  const at::Tensor rows = order.contiguous();
-  for (std::int64_t k = 0; k < rows.numel(); ++k) {
-    const auto row = static_cast<std::size_t>(rows.data_ptr<std::int64_t>()[k]);
-    for (std::int64_t t = 0; t < lengths[row]; ++t) tokens.push_back(starts[row] + t);
-    if (tokens.size() >= chunk) flush();
-  }
-  flush();
-}
-
 }  // namespace minitrain

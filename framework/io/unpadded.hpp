@@ -7,7 +7,6 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,10 +31,5 @@ at::Tensor offsets_of(const std::vector<std::int64_t>& lengths);
 // `rows` rows (1-D int64 of rows + 1 from 0 to flat's length, never falling);
 // nullopt otherwise.
 std::optional<std::vector<std::int64_t>> lengths_of(const at::Tensor& offsets, const at::Tensor& flat, std::int64_t rows);
-
-// Hands `flat`'s tokens to `emit` a few MiB at a time, the rows taken in
-// `order` (int64 row numbers); row i is lengths[i] tokens long.
-void emit_rows_in_order(const at::Tensor& flat, const std::vector<std::int64_t>& lengths, const at::Tensor& order,
-                        const std::function<void(const at::Tensor&)>& emit);
 
 }  // namespace minitrain

@@ -26,13 +26,6 @@ TEST_CASE("flat tokens and offsets from a right-padded attention_mask") {
   CHECK_FALSE(lengths_of(at::tensor({0, 5, 4, 8}, at::kLong), flat, 3).has_value());
   CHECK_FALSE(lengths_of(at::tensor({0, 3, 4, 9}, at::kLong), flat, 3).has_value());
   CHECK_FALSE(lengths_of(offsets.to(at::kInt), flat, 3).has_value());
-
-  // Rows taken in another order, a token block at a time.
-  std::vector<at::Tensor> blocks;
-  emit_rows_in_order(flat, lengths, at::tensor({2, 0, 1}, at::kLong), [&](const at::Tensor& b) { blocks.push_back(b); });
-  const at::Tensor reordered = at::cat(blocks);
-  CHECK(at::equal(reordered.narrow(0, 0, 4), padded[2]));
-  CHECK(at::equal(reordered.narrow(0, 4, 3), padded[0].narrow(0, 0, 3)));
 }
 
 TEST_CASE("unpadding refuses left padding and outputs that are not per token") {
