@@ -148,7 +148,8 @@ std::unique_ptr<DataLoader> make_loader(const JobConfig& job, const DatasetConfi
   auto loader = std::make_unique<DataLoader>(
       make_dataset(dataset), DataLoaderOptions{batch_size, training && job.data.shuffle, training && job.data.drop_last,
                                                static_cast<std::uint64_t>(job.seed_everything.value_or(0)),
-                                               Shard{env.rank, env.world_size, training}, dataset.max_tokens.value_or(0)});
+                                               Shard{env.rank, env.world_size, training}, dataset.max_tokens.value_or(0),
+                                               job.data.prefetch_batches});
   if (dataset.yaml_path == "data.val" && loader->dataset().size() < env.world_size)
     throw DataError(fmt::format("{} has {} samples, fewer than the {} ranks; every rank needs at least one to validate",
                                 dataset.yaml_path, loader->dataset().size(), env.world_size));

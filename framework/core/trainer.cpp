@@ -13,6 +13,7 @@
 #include "minitrain/base/error.hpp"
 #include "minitrain/base/interrupt.hpp"
 #include "minitrain/base/log.hpp"
+#include "minitrain/data/batch_prefetch.hpp"
 #include "minitrain/io/training_checkpoint.hpp"
 
 namespace minitrain {
@@ -215,10 +216,11 @@ MetricValues Trainer::train_one_epoch(FitState& fit, Module& module, DataLoader&
   events_.train_epoch_start(TrainEpochStart{epoch, fit.batches_per_epoch});
   fit.optimizer->zero_grad();
   TrainingProgress& progress = fit.progress;
+  BatchPrefetcher batches(loader, progress.batches_done, fit.batches_per_epoch, loader.options().prefetch_batches);
   for (std::int64_t batch_idx = progress.batches_done; batch_idx < fit.batches_per_epoch; ++batch_idx) {
     throw_if_interrupted();
     const auto indices = loader.batch_indices(batch_idx);
-    const Batch batch = loader.batch(batch_idx).to(options_.device);
+    const Batch batch = batches.next().to(options_.device);
     events_.train_batch_start(TrainBatchStart{epoch, batch_idx, 0, indices, batch});
     const at::Tensor loss = module.training_step(batch, batch_idx);
     if (!loss.defined() || loss.numel() != 1)
@@ -265,10 +267,11 @@ MetricValues Trainer::run_validation(Module& module, DataLoader& loader, std::in
   const std::int64_t num_batches = limited(loader.num_batches(), options_.limit_val_batches);
   events_.validation_epoch_start(ValidationEpochStart{epoch, num_batches});
   MetricAccumulator accumulator;
+  BatchPrefetcher batches(loader, 0, num_batches, loader.options().prefetch_batches);
   for (std::int64_t batch_idx = 0; batch_idx < num_batches; ++batch_idx) {
     throw_if_interrupted();
     const auto indices = loader.batch_indices(batch_idx);
-    const Batch batch = loader.batch(batch_idx).to(options_.device);
+    const Batch batch = batches.next().to(options_.device);
     events_.validation_batch_start(ValidationBatchStart{epoch, batch_idx, 0, indices, batch});
     const StepMetrics step = module.validation_step(batch, batch_idx);
     accumulator.add(step);
@@ -291,10 +294,11 @@ void Trainer::run_predict(Module& module, DataLoader& loader) {
   loader.set_epoch(0);
   const std::int64_t num_batches = limited(loader.num_batches(), options_.limit_predict_batches);
   events_.predict_epoch_start(PredictEpochStart{0, num_batches});
+  BatchPrefetcher batches(loader, 0, num_batches, loader.options().prefetch_batches);
   for (std::int64_t batch_idx = 0; batch_idx < num_batches; ++batch_idx) {
     throw_if_interrupted();
     const auto indices = loader.batch_indices(batch_idx);
-    const Batch batch = loader.batch(batch_idx).to(options_.device);
+    const Batch batch = batches.next().to(options_.device);
     events_.predict_batch_start(PredictBatchStart{batch_idx, 0, indices, batch});
     const c10::IValue prediction = module.predict_step(batch, batch_idx);
     events_.predict_batch_end(PredictBatchEnd{batch_idx, 0, indices, batch, prediction});

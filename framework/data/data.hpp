@@ -63,6 +63,8 @@ struct DataLoaderOptions {
   // and packed into batches of at most this many tokens, padding included
   // (ESM's toks_per_batch); a longer sample makes a batch of its own.
   std::int64_t max_tokens = 0;
+  // Batches built ahead on a loader thread while the model runs (BatchPrefetcher); 0: each when needed.
+  std::int64_t prefetch_batches = 2;
 };
 
 class DataLoader {
@@ -75,6 +77,7 @@ class DataLoader {
   Batch batch(std::int64_t batch_idx) const;
   std::span<const std::int64_t> batch_indices(std::int64_t batch_idx) const;
   const Dataset& dataset() const { return *dataset_; }
+  const DataLoaderOptions& options() const { return options_; }
 
  private:
   void shard_order();  // keeps this rank's share of order_

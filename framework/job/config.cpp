@@ -24,6 +24,8 @@ constexpr ParamSpec kDataParams[] = {
     {"batch_size", ParamType::Int, "8", "samples per batch", nullptr, at_least(1)},
     {"shuffle", ParamType::Bool, "false", "reshuffle the training samples every epoch (seeded)", nullptr},
     {"drop_last", ParamType::Bool, "false", "drop a last incomplete training batch", nullptr},
+    {"prefetch_batches", ParamType::Int, "2", "batches built ahead on a loader thread while the model runs (0: none)",
+     nullptr, at_least(0)},
 };
 const std::string kDataSections[] = {"train", "val", "predict"};
 
@@ -170,6 +172,7 @@ JobConfig load_job_config(const std::vector<fs::path>& files, const std::vector<
   if (d.has("batch_size")) job.data.batch_size = d.integer("batch_size");
   if (d.has("shuffle")) job.data.shuffle = d.boolean("shuffle");
   if (d.has("drop_last")) job.data.drop_last = d.boolean("drop_last");
+  if (d.has("prefetch_batches")) job.data.prefetch_batches = d.integer("prefetch_batches");
   if (data.IsMap()) {
     for (auto [name, slot] : {std::pair{"train", &job.data.train}, std::pair{"val", &job.data.val},
                               std::pair{"predict", &job.data.predict}}) {

@@ -42,6 +42,7 @@ struct DataConfig {
   std::int64_t batch_size = 8;
   bool shuffle = false;    // the training data only
   bool drop_last = false;  // the training data only
+  std::int64_t prefetch_batches = 2;
   std::optional<DatasetConfig> train;
   std::optional<DatasetConfig> val;
   std::optional<DatasetConfig> predict;
