@@ -92,6 +92,32 @@ data:
   CHECK(printed.output.find("write_interval: batch") == std::string::npos);  // the list is replaced whole
 }
 
+TEST_CASE("max_tokens packs batches by length within the budget, and collect gives the rows fixed batches give") {
+  TempDir dir;
+  const fs::path job = predict_job(dir, fmt::format("        {{output_dir: {}/unused}}", dir.path().string()));
+  predict_and_collect(dir, job, "fixed", "--data.predict.batch_size=8");
+  predict_and_collect(dir, job, "packed", "--data.predict.max_tokens=600", "batches of up to 600 tokens");
+  minitrain::testing::write_file(dir / "check.py", R"(import glob, re, sys, torch
+out, fixed, packed = sys.argv[1], torch.load(sys.argv[2]), torch.load(sys.argv[3])
+assert fixed["ids"] == packed["ids"] and torch.equal(fixed["batch_indices"], packed["batch_indices"])
+assert torch.equal(fixed["input_ids"], packed["input_ids"])  # collect pads both to the longest
+assert torch.allclose(fixed["embeddings"], packed["embeddings"], atol=1e-5)
+real = fixed["input_ids"] != 0
+assert torch.allclose(fixed["token_logits"][real], packed["token_logits"][real], atol=1e-4)
+files = sorted(glob.glob(out + "/predictions__rank_0__batch_*.pt"), key=lambda f: int(re.findall(r"(\d+)\.pt", f)[0]))
+widths = []
+for f in files:
+    ids = torch.load(f)["input_ids"]
+    assert ids.numel() <= 600, (f, list(ids.shape))
+    widths.append(ids.shape[1])
+assert widths == sorted(widths) and widths[0] < widths[-1], widths
+print("packed", len(files), "batches")
+)");
+  const Result r = run(fmt::format("{0} {1}/check.py {1}/out_packed {1}/fixed.pt {1}/packed.pt", MINITRAIN_PYTHON, dir.path().string()));
+  INFO(r.output);
+  CHECK(r.output.find("packed ") != std::string::npos);
+}
+
 TEST_CASE("a TorchScript model's inputs come from the data when the job does not name them") {
   TempDir dir;
   // A model over token IDs, as a TorchScript ESM-style encoder takes them.
@@ -207,6 +233,13 @@ TEST_CASE("fault catalogue: sequence inputs, composed job files and model inputs
       {"a sequence table given features or targets", "        output_dir: {dir}/out", false, {bad_table}, nullptr,
        "predict --config {dir}/job.yaml --data.predict=\"{table: {dir}/seqs.csv, sequence_column: sequence, targets: [y]}\"", 2,
        {"error: data.predict.targets: a table with a sequence_column gives input_ids and attention_mask"}},
+      {"max_tokens on training data", "        output_dir: {dir}/out", false, {}, nullptr,
+       "fit --config {dir}/job.yaml --data.train=\"{fasta: {fasta}, max_tokens: 1000}\"", 2,
+       {"error: data.train.max_tokens: packs predict and validation batches by length; training batches keep batch_size"}},
+      {"max_tokens on a table without a sequence column", "        output_dir: {dir}/out", false,
+       {{"{dir}/t.csv", "x,y\n1,2\n"}}, nullptr,
+       "predict --config {dir}/job.yaml --data.predict=\"{table: {dir}/t.csv, max_tokens: 100}\"", 2,
+       {"error: data.predict.max_tokens: packs batches by sequence length, and a table of numbers has none"}},
       {"index: always on a gzip-compressed FASTA", "        output_dir: {dir}/out", false, {},
        "import gzip; open('{dir}/s.fa.gz', 'wb').write(gzip.compress(open('{fasta}', 'rb').read()))",
        "predict --config {dir}/job.yaml --data.predict=\"{fasta: {dir}/s.fa.gz, index: always}\"", 1,
