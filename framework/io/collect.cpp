@@ -97,7 +97,7 @@ PredictionFile read_prediction_file(const fs::path& file) {
   std::vector<StoredTensor> stored;
   for_each_tensor(dict, [&](const at::Tensor& t) {
     const std::optional<std::uint64_t> offset = offset_of.at(t.unsafeGetTensorImpl());
-    StoredTensor s{file, offset.value_or(0), t.sizes().vec(), t.element_size(), {}};
+    StoredTensor s{file, offset.value_or(0), t.sizes().vec(), static_cast<std::size_t>(t.element_size()), {}};
     // A compressed record, or a tensor stored with other strides (its bytes are not its rows in order):
     // the layout read it, and it is copied from memory.
     if (!offset || !t.is_contiguous()) s.in_memory = t.contiguous();

@@ -19,7 +19,7 @@ StoredTensor store_tensor(const std::filesystem::path& file, const at::Tensor& t
   std::ofstream out(file, std::ios::binary);
   out << std::string(skip, 'x');
   out.write(static_cast<const char*>(tensor.data_ptr()), static_cast<std::streamsize>(tensor.nbytes()));
-  return StoredTensor{file, skip, tensor.sizes().vec(), tensor.element_size(), {}};
+  return StoredTensor{file, skip, tensor.sizes().vec(), static_cast<std::size_t>(tensor.element_size()), {}};
 }
 
 }  // namespace
