@@ -73,7 +73,7 @@ struct PredictionFile {
 PredictionFile read_prediction_file(const fs::path& file) {
   const std::string offsets_suffix = offsets_key("");
   PredictionLayout layout = load_prediction_layout(file, [&](const std::string& key) {
-    return key.size() > offsets_suffix.size() && key.compare(key.size() - offsets_suffix.size(), offsets_suffix.size(), offsets_suffix) == 0;
+    return key.size() > offsets_suffix.size() && key.ends_with(offsets_suffix);
   });
   c10::impl::GenericDict dict = layout.dict.copy();
   std::map<const c10::TensorImpl*, std::optional<std::uint64_t>> offset_of;

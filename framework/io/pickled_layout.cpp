@@ -2,17 +2,14 @@
 
 #include <ATen/ATen.h>
 #include <caffe2/serialize/inline_container.h>
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <memory>
 #include <new>
 
 #include "minitrain/base/error.hpp"
+#include "minitrain/io/file_ranges.hpp"
 #include "minitrain/io/serialization.hpp"
 
 namespace minitrain {
@@ -84,21 +81,8 @@ std::optional<std::uint64_t> PickledLayout::offset_of(const at::Tensor& tensor) 
 void PickledLayout::read_data(const at::Tensor& tensor) const {
   const auto found = storages_.find(tensor.storage().data());
   if (found == storages_.end() || found->second.read) return;
-  const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw DataError(fmt::format("{}: error: cannot open: {}", path_.string(), std::strerror(errno)));
-  char* out = static_cast<char*>(const_cast<void*>(tensor.storage().data()));
-  std::uint64_t done = 0;
   const ZipRecord& record = found->second.record;
-  while (done < record.size) {
-    const ssize_t n = ::pread(fd, out + done, static_cast<std::size_t>(record.size - done), static_cast<off_t>(record.data_offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ::close(fd);
-      throw DataError(fmt::format("{}: error: cannot read the record at byte {}", path_.string(), record.data_offset + done));
-    }
-    done += static_cast<std::uint64_t>(n);
-  }
-  ::close(fd);
+  FileRanges(0).read(path_, record.data_offset, static_cast<std::size_t>(record.size), const_cast<void*>(tensor.storage().data()));
   found->second.read = true;
 }
 
