@@ -24,6 +24,36 @@ namespace minitrain {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// A copy in which no object is referred to twice. The pickler memoizes an
+// object that has other references, so without this a value's pickle would
+// depend on who else holds its parts; with it, equal values pickle alike
+// (an epoch file written as batches arrive has the assembled one's bytes).
+c10::IValue unshared(const c10::IValue& value) {
+  if (value.isTensor()) return value.toTensor().alias();
+  if (value.isString()) return c10::IValue(std::string(value.toStringRef()));
+  if (value.isGenericDict()) {
+    const c10::impl::GenericDict dict = value.toGenericDict();
+    c10::impl::GenericDict copy(dict.keyType(), dict.valueType());
+    for (const auto& entry : dict) copy.insert(unshared(entry.key()), unshared(entry.value()));
+    return copy;
+  }
+  if (value.isList()) {
+    c10::impl::GenericList copy(value.toList().elementType());
+    for (const c10::IValue& item : value.toListRef()) copy.push_back(unshared(item));
+    return copy;
+  }
+  if (value.isTuple()) {
+    std::vector<c10::IValue> items;
+    for (const c10::IValue& item : value.toTupleRef().elements()) items.push_back(unshared(item));
+    return c10::ivalue::Tuple::create(std::move(items));
+  }
+  return value;
+}
+
+}  // namespace
+
 Pickled pickle_value(const c10::IValue& value) {
   Pickled out;
   torch::jit::Pickler pickler(
@@ -31,10 +61,16 @@ Pickled pickle_value(const c10::IValue& value) {
       /*tensor_table=*/nullptr, /*type_renamer=*/nullptr, /*memoized_class_types=*/nullptr,
       /*get_tensor_id=*/nullptr, /*tag_aggregates=*/false);
   pickler.protocol();
-  pickler.pushIValue(value);
+  pickler.pushIValue(unshared(value));
   pickler.stop();
   out.storages = pickler.tensorData();
   return out;
+}
+
+void write_pickle_records(TorchArchiveWriter& archive, const std::vector<char>& program) {
+  archive.write_record("data.pkl", program.data(), program.size());
+  archive.write_record("version", "3\n", 2);
+  archive.write_record("byteorder", "little", 6);
 }
 
 void write_torch_file(const c10::IValue& value, const fs::path& path, const SaveOptions& options,
@@ -43,11 +79,9 @@ void write_torch_file(const c10::IValue& value, const fs::path& path, const Save
   try {
     const Pickled pickled = pickle_value(value);
     TorchArchiveWriter archive(temporary, {.fsync = options.fsync, .name_in_errors = path});
-    archive.write_record("data.pkl", pickled.program.data(), pickled.program.size());
     for (std::size_t i = 0; i < pickled.storages.size(); ++i)
       write_storage(archive, fmt::format("data/{}", i), pickled.storages[i].storage());
-    archive.write_record("version", "3\n", 2);
-    archive.write_record("byteorder", "little", 6);
+    write_pickle_records(archive, pickled.program);
     archive.finish();
     commit_file(temporary, path, options);
   } catch (const c10::Error& e) {

@@ -34,9 +34,14 @@ std::vector<std::uint64_t> save_pickled(const c10::IValue& value, const std::fil
 
 class TorchArchiveWriter;
 
-// Writes `value` as a torch.save file, atomically: the pickle program, then one
-// record per storage, each written by `write_storage(archive, record_name,
-// storage)`, then the version and byte-order records; all under a temporary
+// The records that follow the storages: the pickle program, version and byte order.
+void write_pickle_records(TorchArchiveWriter& archive, const std::vector<char>& program);
+
+// Writes `value` as a torch.save file, atomically: one record per storage,
+// each written by `write_storage(archive, record_name, storage)`, then the
+// pickle program, the version and byte-order records (the order an epoch
+// file written as its batches arrive must have: its IDs, in the pickle, are
+// known last; torch.load finds records by name); all under a temporary
 // name in the same directory, renamed to `path` once complete and removed on
 // any failure. save_pickled and epoch assembly differ only in `write_storage`.
 using StorageWriter = std::function<void(TorchArchiveWriter&, const std::string&, const c10::Storage&)>;
