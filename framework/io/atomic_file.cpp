@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -31,6 +32,18 @@ void commit_file(const fs::path& temporary, const fs::path& path, const SaveOpti
     throw Error(fmt::format("cannot fsync directory {}: {}", dir.string(), std::strerror(error)));
   }
   ::close(fd);
+}
+
+void write_all_at(int fd, const void* data, std::size_t size, std::uint64_t offset, const std::string& shown_name) {
+  const char* bytes = static_cast<const char*>(data);
+  while (size > 0) {
+    const ssize_t n = ::pwrite(fd, bytes, std::min<std::size_t>(size, 1u << 30), static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw Error(fmt::format("cannot write {}: {}", shown_name, std::strerror(errno)));
+    bytes += n;
+    offset += static_cast<std::uint64_t>(n);
+    size -= static_cast<std::size_t>(n);
+  }
 }
 
 AtomicFile::AtomicFile(fs::path path, SaveOptions options)

@@ -3,6 +3,7 @@
 // their directory (name.tmpPID) and renamed to their final name once complete.
 #include <cstdint>
 #include <filesystem>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -19,6 +20,10 @@ std::filesystem::path temporary_path_for(const std::filesystem::path& path);
 
 // Renames a finished temporary file over `path`, and fsyncs the directory if asked.
 void commit_file(const std::filesystem::path& temporary, const std::filesystem::path& path, const SaveOptions& options);
+
+// Writes all of [data, data + size) at `offset` of the open file `fd`, however
+// many pwrite calls it takes. Throws Error naming `shown_name` and the reason.
+void write_all_at(int fd, const void* data, std::size_t size, std::uint64_t offset, const std::string& shown_name);
 
 // A file written through a buffer into its temporary name; commit() gives it
 // its final name, and a file never committed is removed. Errors name `path`.

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "minitrain/base/error.hpp"
+#include "minitrain/io/atomic_file.hpp"
 
 namespace minitrain {
 
@@ -228,6 +229,32 @@ std::uint64_t TorchArchiveWriter::write_record(const std::string& name, const vo
   return data_offset;
 }
 
+std::size_t TorchArchiveWriter::reserve_record(const std::string& name, std::uint64_t size) {
+  if (in_record_) throw Error("TorchArchiveWriter: reserve_record while a record is open");
+  entries_.push_back({archive_record_name(name), offset_, size, 0});
+  write_local_header(entries_.back().name, size);
+  flush_buffer();
+  reserved_.push_back({entries_.size() - 1, offset_, 0});
+  offset_ += size;
+  if (::lseek(fd_, static_cast<off_t>(offset_), SEEK_SET) < 0)
+    throw Error(fmt::format("cannot write {}: {}", shown_name_, std::strerror(errno)));
+  return reserved_.size() - 1;
+}
+
+std::uint64_t TorchArchiveWriter::reserved_offset(std::size_t reserved) const { return reserved_.at(reserved).data_offset; }
+
+std::uint64_t TorchArchiveWriter::reserved_filled(std::size_t reserved) const { return reserved_.at(reserved).filled; }
+
+void TorchArchiveWriter::fill_reserved(std::size_t reserved, const void* data, std::size_t size) {
+  Reserved& record = reserved_.at(reserved);
+  Entry& entry = entries_[record.entry];
+  if (size > entry.size - record.filled)
+    throw Error(fmt::format("TorchArchiveWriter: {} bytes given past the end of reserved record {}", size, entry.name));
+  write_all_at(fd_, data, size, record.data_offset + record.filled, shown_name_);
+  entry.crc = static_cast<std::uint32_t>(libdeflate_crc32(entry.crc, data, size));
+  record.filled += size;
+}
+
 void TorchArchiveWriter::patch_crc(const Entry& entry) {
   // The CRC field sits 14 bytes into the local header. A header still in the
   // buffer is patched there; one already written, in the file.
@@ -245,6 +272,12 @@ void TorchArchiveWriter::patch_crc(const Entry& entry) {
 
 void TorchArchiveWriter::finish() {
   if (in_record_) throw Error("TorchArchiveWriter: finish while a record is open");
+  for (const Reserved& record : reserved_) {
+    const Entry& entry = entries_[record.entry];
+    if (record.filled != entry.size)
+      throw Error(fmt::format("TorchArchiveWriter: reserved record {} got {} of its {} bytes", entry.name, record.filled, entry.size));
+    patch_crc(entry);
+  }
   const std::uint64_t directory_offset = offset_;
   for (const Entry& entry : entries_) {
     const bool big_size = needs_zip64(entry.size);

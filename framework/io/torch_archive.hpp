@@ -6,7 +6,8 @@
 // kernel straight from their own memory, with their CRC-32 computed on a
 // second thread meanwhile (PyTorchStreamWriter computes it first, then writes:
 // about 0.35x of a plain write here). Records can also be streamed in pieces,
-// which lets an epoch file be assembled without holding it in memory.
+// which lets an epoch file be assembled without holding it in memory, or
+// reserved and filled in later while other records follow.
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -40,7 +41,16 @@ class TorchArchiveWriter : public ByteSink {
   void append(const void* data, std::size_t size) override;
   void end_record();
 
+  // A record whose bytes come later, front to back, through fill_reserved;
+  // the file skips past them meanwhile, so other records can follow at once.
+  // Returns the record's handle for fill_reserved and reserved_offset.
+  std::size_t reserve_record(const std::string& name, std::uint64_t size);
+  std::uint64_t reserved_offset(std::size_t reserved) const;  // of its first data byte
+  std::uint64_t reserved_filled(std::size_t reserved) const;  // bytes given so far
+  void fill_reserved(std::size_t reserved, const void* data, std::size_t size);
+
   // Writes the central directory and closes the file (fsync first if asked).
+  // Every reserved record must be full by then.
   void finish();
 
  private:
@@ -55,6 +65,11 @@ class TorchArchiveWriter : public ByteSink {
   void flush_buffer();
   void patch_crc(const Entry& entry);
   bool needs_zip64(std::uint64_t value) const;
+  struct Reserved {
+    std::size_t entry;
+    std::uint64_t data_offset;
+    std::uint64_t filled;
+  };
 
   std::filesystem::path path_;
   Options options_;
@@ -63,6 +78,7 @@ class TorchArchiveWriter : public ByteSink {
   std::uint64_t offset_ = 0;  // bytes handed to write_bytes so far
   std::vector<char> buffer_;  // small writes (headers) are gathered here
   std::vector<Entry> entries_;
+  std::vector<Reserved> reserved_;
   bool in_record_ = false;
   std::uint64_t record_remaining_ = 0;
   std::uint32_t record_crc_ = 0;
