@@ -104,6 +104,7 @@ struct PredictEnd {
 struct PredictEpochStart {
   std::int64_t epoch;
   std::int64_t num_batches;
+  std::int64_t samples = 0;  // rows this rank predicts in the epoch: its batches' batch_indices together
 };
 struct PredictEpochEnd {
   std::int64_t epoch;

@@ -293,7 +293,10 @@ void Trainer::run_predict(Module& module, DataLoader& loader) {
   events_.predict_start(PredictStart{});
   loader.set_epoch(0);
   const std::int64_t num_batches = limited(loader.num_batches(), options_.limit_predict_batches);
-  events_.predict_epoch_start(PredictEpochStart{0, num_batches});
+  std::int64_t samples = 0;
+  for (std::int64_t batch_idx = 0; batch_idx < num_batches; ++batch_idx)
+    samples += static_cast<std::int64_t>(loader.batch_indices(batch_idx).size());
+  events_.predict_epoch_start(PredictEpochStart{0, num_batches, samples});
   BatchPrefetcher batches(loader, 0, num_batches, loader.options().prefetch_batches);
   for (std::int64_t batch_idx = 0; batch_idx < num_batches; ++batch_idx) {
     throw_if_interrupted();

@@ -75,7 +75,9 @@ void DataLoader::cut_batches() {
     batch_starts_.push_back(whole);
     return;
   }
-  // Shortest first, ties by index, so equal lengths share batches and the cut is the same on every run.
+  // Longest first, ties by index, so equal lengths share batches and the cut is the same on every run.
+  // The first batch is then the widest: a batch too big for memory fails at once, and an epoch
+  // file can be laid out from the first batch and written as the others arrive.
   std::vector<std::pair<std::int64_t, std::int64_t>> by_length;  // (tokens, index) of this rank's share
   by_length.reserve(order_.size());
   for (const std::int64_t index : order_) {
@@ -83,13 +85,14 @@ void DataLoader::cut_batches() {
     if (!tokens) throw Error("max_tokens packs batches by sequence length, and this data has none; use batch_size");
     by_length.emplace_back(*tokens, index);
   }
-  std::sort(by_length.begin(), by_length.end());
-  std::int64_t longest = 0;
+  std::sort(by_length.begin(), by_length.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  });
+  std::int64_t longest = 0;  // of the batch being packed: its first sample
   for (std::size_t at = 0; at < by_length.size(); ++at) {
     const auto [tokens, index] = by_length[at];
     order_[at] = index;
     const auto count = static_cast<std::int64_t>(batch_starts_.empty() ? 0 : at - batch_starts_.back());
-    longest = std::max(longest, tokens);  // sorted: the newest sample is the longest
     if (batch_starts_.empty() || longest * (count + 1) > options_.max_tokens) {
       batch_starts_.push_back(at);
       longest = tokens;

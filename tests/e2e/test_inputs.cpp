@@ -110,7 +110,7 @@ for f in files:
     ids = torch.load(f)["input_ids"]
     assert ids.numel() <= 600, (f, list(ids.shape))
     widths.append(ids.shape[1])
-assert widths == sorted(widths) and widths[0] < widths[-1], widths
+assert widths == sorted(widths, reverse=True) and widths[0] > widths[-1], widths  # longest first
 print("packed", len(files), "batches")
 )");
   const Result r = run(fmt::format("{0} {1}/check.py {1}/out_packed {1}/fixed.pt {1}/packed.pt", MINITRAIN_PYTHON, dir.path().string()));

@@ -116,13 +116,13 @@ TEST_CASE("max_tokens packs each rank's samples by length into batches within th
     std::vector<std::int64_t> seen;
     for (int rank = 0; rank < world; ++rank) {
       DataLoader loader(dataset, DataLoaderOptions{.batch_size = 1, .shard = Shard{rank, world, false}, .max_tokens = 40});
-      std::int64_t previous_longest = 0;
+      std::int64_t previous_longest = 64;
       for (std::int64_t b = 0; b < loader.num_batches(); ++b) {
         const Batch batch = loader.batch(b);
         const at::Tensor ids = batch.field("input_ids");
         // Padded to the batch's longest: rows x length within the budget, unless one sample alone exceeds it.
         CHECK((ids.numel() <= 40 || ids.size(0) == 1));
-        CHECK(ids.size(1) >= previous_longest);  // shortest first
+        CHECK(ids.size(1) <= previous_longest);  // longest first
         previous_longest = ids.size(1);
         seen.insert(seen.end(), batch.indices.begin(), batch.indices.end());
       }
@@ -134,7 +134,8 @@ TEST_CASE("max_tokens packs each rank's samples by length into batches within th
   }
   DataLoader one(dataset, DataLoaderOptions{.batch_size = 1, .max_tokens = 40});
   CHECK(one.num_batches() < static_cast<std::int64_t>(sequences.size()));  // short ones share batches
-  CHECK(one.batch(one.num_batches() - 1).field("input_ids").size(1) == 64);  // the 100-residue one, cut to max_length
+  CHECK(one.batch(0).field("input_ids").size(1) == 64);  // the 100-residue one, cut to max_length
+  CHECK(one.batch(0).indices.size() == 1);
   const SyntheticDataset no_lengths(4, 2, 2, 0);
   CHECK_THROWS_WITH(DataLoader(std::make_shared<SyntheticDataset>(no_lengths), DataLoaderOptions{.max_tokens = 10}),
                     doctest::Contains("max_tokens packs batches by sequence length, and this data has none"));
