@@ -121,13 +121,16 @@ std::vector<std::uint64_t> save_prediction_file(const c10::impl::GenericDict& di
   return save_safetensors(tensors, write_ids_sidecar(path, ids ? &*ids : nullptr, options), path, options);
 }
 
+std::map<std::string, std::string> prediction_metadata(const fs::path& path, bool with_ids) {
+  std::map<std::string, std::string> metadata{{"format", "pt"}};
+  if (with_ids) metadata[kIdsFileMetadata] = ids_sidecar_of(path).filename().string();
+  return metadata;
+}
+
 std::map<std::string, std::string> write_ids_sidecar(const fs::path& path, const std::vector<std::string>* ids,
                                                      const SaveOptions& options) {
-  std::map<std::string, std::string> metadata{{"format", "pt"}};
-  if (!ids) return metadata;
-  write_file_atomically(ids_sidecar_of(path), ids_to_json(*ids), options);
-  metadata[kIdsFileMetadata] = ids_sidecar_of(path).filename().string();
-  return metadata;
+  if (ids) write_file_atomically(ids_sidecar_of(path), ids_to_json(*ids), options);
+  return prediction_metadata(path, ids != nullptr);
 }
 
 namespace {

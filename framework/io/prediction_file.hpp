@@ -32,6 +32,8 @@ std::vector<std::uint64_t> save_prediction_file(const c10::impl::GenericDict& di
 // The __metadata__ of a .safetensors prediction file: {"format": "pt"}, and,
 // when `ids` is given, "ids_file" naming its IDs sidecar, which this writes
 // first (atomically). Every writer of such files (batch, epoch, collect) uses it.
+// prediction_metadata is the same without writing the sidecar.
+std::map<std::string, std::string> prediction_metadata(const std::filesystem::path& path, bool with_ids);
 std::map<std::string, std::string> write_ids_sidecar(const std::filesystem::path& path,
                                                      const std::vector<std::string>* ids, const SaveOptions& options = {});
 

@@ -3,11 +3,9 @@
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <tuple>
-
 
 #include "minitrain/io/ivalue_tree.hpp"
 #include "minitrain/io/prediction_file.hpp"
@@ -16,6 +14,7 @@
 #include "minitrain/base/runtime_info.hpp"
 #include "minitrain/io/serialization.hpp"
 #include "minitrain/io/unpadded.hpp"
+#include "output_dir.hpp"
 #include "unpadding.hpp"
 
 namespace minitrain::plugins {
@@ -28,32 +27,6 @@ WriteInterval write_interval_named(const std::string& name) {
   if (name == "batch") return WriteInterval::batch;
   if (name == "epoch") return WriteInterval::epoch;
   return WriteInterval::batch_and_epoch;  // the schema allows nothing else
-}
-
-// Final prediction files: of every rank, or of one; `temporary` ones too if asked.
-std::vector<fs::path> prediction_files(const fs::path& dir, std::optional<int> rank, bool with_temporaries) {
-  std::vector<fs::path> files;
-  for (const auto& [file, name] : prediction_files_in(dir)) {
-    if ((!rank || name.rank == *rank) && (with_temporaries || !name.temporary)) files.push_back(file);
-  }
-  return files;
-}
-
-void refuse_existing_predictions(const fs::path& dir, std::optional<int> rank) {
-  const auto existing = prediction_files(dir, rank, false);
-  if (existing.empty()) return;
-  throw Error(fmt::format("prediction_writer: output_dir {} already holds {} prediction file(s), e.g. {}\n  fix: set "
-                          "overwrite: true to replace them, resume: true to complete an interrupted run, or choose "
-                          "another output_dir",
-                          dir.string(), existing.size(), fs::relative(existing.front(), dir).string()));
-}
-
-// The nearest ancestor that exists, for a writability check before anything is created.
-fs::path existing_ancestor(fs::path path) {
-  path = fs::absolute(path);
-  std::error_code ec;
-  while (!fs::exists(path, ec) && path.has_relative_path()) path = path.parent_path();
-  return path;
 }
 
 at::ScalarType dtype_named(const std::string& name) {
@@ -105,18 +78,7 @@ PredictionWriter::PredictionWriter(const PluginArgs& args)
   collate_options_.batch_dim_key_defaults = args.string_int_map("batch_dim_key_defaults");
   collate_options_.seq_dim_key_defaults = args.string_int_map("seq_dim_key_defaults");
 
-  // Fail before the run starts, and without writing anything.
-  std::error_code ec;
-  if (fs::exists(output_dir_, ec) && !fs::is_directory(output_dir_, ec))
-    throw Error(fmt::format("prediction_writer: output_dir {} exists and is not a directory\n  fix: choose a directory path",
-                            output_dir_.string()));
-  if (fs::is_directory(output_dir_, ec) && !overwrite_ && !resume_) refuse_existing_predictions(output_dir_, std::nullopt);
-  const fs::path ancestor = existing_ancestor(output_dir_);
-  if (!fs::is_directory(ancestor, ec) || ::access(ancestor.c_str(), W_OK | X_OK) != 0)
-    throw Error(fmt::format("prediction_writer: output_dir {} cannot be written: {} is {}\n  fix: choose a directory "
-                            "you can write to",
-                            output_dir_.string(), ancestor.string(),
-                            fs::is_directory(ancestor, ec) ? "not writable by this user" : "not a directory"));
+  check_output_dir(output_dir_, !overwrite_ && !resume_);  // before the run starts, and without writing anything
   writer_ = std::make_unique<AsyncWriter>(static_cast<std::size_t>(max_pending_mb) << 20);
   if (resume_) earlier_ = EarlierRun(output_dir_);  // read before rank 0 removes the manifest at setup
 }
@@ -131,8 +93,10 @@ void PredictionWriter::connect(Events& events) {
     if (predicting_) writer_->check();
   });
   on(events.predict_batch_end, &PredictionWriter::on_batch_end);
-  if (write_epochs())
+  if (write_epochs()) {
+    on(events.predict_epoch_start, &PredictionWriter::on_epoch_start);
     on(events.predict_epoch_end, &PredictionWriter::on_epoch_end);
+  }
   on(events.predict_end, &PredictionWriter::on_predict_end);
   // Whatever failed, the batches already handed over are finished, not lost.
   on(events.exception, [this](const ExceptionEvent&) {
@@ -180,7 +144,6 @@ void PredictionWriter::on_setup(const Setup& event) {
   } else {
     refuse_existing_predictions(output_dir_, rank_);
   }
-  if (write_epochs() && !write_batches() && !epoch_done_) fs::create_directories(spill_dir());
   // An earlier run's manifest would vouch for files this run may replace; the new one comes at the end.
   // With resume, every rank has read it first: they all pass this gather before rank 0 removes it.
   if (resume_ && world_size_ > 1) control_->all_gather("");
@@ -266,6 +229,41 @@ void PredictionWriter::keep_existing(const fs::path& file, const PredictBatchEnd
       0);
 }
 
+void PredictionWriter::on_epoch_start(const PredictEpochStart& event) {
+  epoch_rows_ = event.samples;
+  epoch_batch_count_ = event.num_batches;
+  direct_possible_ = !epoch_done_ && unpadded_keys_.empty();  // unpadded rows differ in length: no layout up front
+}
+
+std::shared_ptr<WrittenBatch> PredictionWriter::epoch_slot() {
+  epoch_batches_.push_back(std::make_shared<WrittenBatch>());
+  return epoch_batches_.back();
+}
+
+// Whether this batch's rows go straight into the epoch file; the first batch lays it out.
+bool PredictionWriter::write_directly(const c10::impl::GenericDict& output) {
+  if (!direct_possible_) return false;
+  if (!direct_) {
+    direct_ = epoch_batches_.empty() ? DirectEpochFile::start(output, epoch_rows_, epoch_batch_count_, collate_options_,
+                                                              epoch_file(output_dir_, rank_, format_), format_, save_options_)
+                                     : nullptr;
+    direct_possible_ = direct_ != nullptr;
+    return direct_possible_;
+  }
+  if (direct_->admit(output)) return true;
+  give_up_direct();
+  return false;
+}
+
+// The rows written directly so far become the first source of the epoch's assembly.
+void PredictionWriter::give_up_direct() {
+  direct_possible_ = false;
+  if (!direct_) return;
+  writer_->submit([slot = epoch_slot(), direct = direct_.get(), source = spill_dir() / "epoch_rows"] {
+    *slot = direct->release_as_source(source);
+  }, 0);
+}
+
 void PredictionWriter::on_batch_end(const PredictBatchEnd& event) {
   if (!predicting_) return;
   writer_->check();
@@ -275,7 +273,6 @@ void PredictionWriter::on_batch_end(const PredictBatchEnd& event) {
   const fs::path file = write_batches() ? batch_file(output_dir_, rank_, event.batch_idx, files_per_subdir_, format_)
                                         : spill_dir() / fmt::format("batch_{}.pt", event.batch_idx);
   const PredictionFormat format = write_batches() ? format_ : PredictionFormat::pt;  // spill files are ours alone
-  std::shared_ptr<WrittenBatch> slot = for_epoch ? std::make_shared<WrittenBatch>() : nullptr;
   if (for_epoch) {
     epoch_batch_numbers_.push_back(event.batch_idx);
     epoch_indices_.insert(epoch_indices_.end(), event.batch_indices.begin(), event.batch_indices.end());
@@ -284,20 +281,29 @@ void PredictionWriter::on_batch_end(const PredictBatchEnd& event) {
       epoch_lengths_.insert(epoch_lengths_.end(), lengths.begin(), lengths.end());
     }
   }
-  if (slot) epoch_batches_.push_back(slot);
   if (resume_ && fs::exists(file)) {
     const ManifestFile* listed = write_batches() ? earlier_.unchanged(file) : nullptr;  // may remove a changed file
-    if (fs::exists(file)) return keep_existing(file, event, slot, listed);
+    if (fs::exists(file)) {
+      if (for_epoch) give_up_direct();  // its rows come from the file kept
+      return keep_existing(file, event, for_epoch ? epoch_slot() : nullptr, listed);
+    }
   }
   c10::impl::GenericDict output = output_of(event);
-  const std::size_t bytes = bytes_of(output);
+  DirectEpochFile* direct = for_epoch && write_directly(output) ? direct_.get() : nullptr;
+  std::shared_ptr<WrittenBatch> slot = for_epoch && !direct ? epoch_slot() : nullptr;
   const bool counts = write_batches();
+  const bool save = counts || slot;  // a batch file, or a spill file for the epoch's assembly
+  const std::size_t bytes = bytes_of(output);
   std::vector<std::int64_t> indices(event.batch_indices.begin(), event.batch_indices.end());
   writer_->submit(
-      [this, output = std::move(output), file, format, slot, counts, batch_idx = event.batch_idx, indices = std::move(indices)] {
-        fs::create_directories(file.parent_path());
-        std::vector<std::uint64_t> offsets = save_prediction_file(output, file, format, save_options_);
-        if (slot) *slot = describe_written(output, file, std::move(offsets));
+      [this, output = std::move(output), file, format, slot, counts, save, direct, batch_idx = event.batch_idx,
+       indices = std::move(indices)] {
+        if (save) {
+          fs::create_directories(file.parent_path());
+          std::vector<std::uint64_t> offsets = save_prediction_file(output, file, format, save_options_);
+          if (slot) *slot = describe_written(output, file, std::move(offsets));
+        }
+        if (direct) direct->write(output);
         if (!counts) return;
         record(describe_prediction_file(output_dir_, file, "batch", rank_, {batch_idx}, indices, output));
         ++files_written_;
@@ -321,20 +327,33 @@ void PredictionWriter::on_epoch_end(const PredictEpochEnd&) {
                                     {batches.data_ptr<std::int64_t>(), batches.data_ptr<std::int64_t>() + batches.numel()},
                                     {indices.data_ptr<std::int64_t>(), indices.data_ptr<std::int64_t>() + indices.numel()}, kept));
     ++files_kept_;
-  } else if (!epoch_batches_.empty()) {
-    std::vector<WrittenBatch> batches;
-    for (const auto& slot : epoch_batches_) batches.push_back(*slot);
-    std::map<std::string, at::Tensor> whole;  // the epoch's offsets, not the batches' side by side
-    for (const std::string& key : unpadded_keys_) whole[offsets_key(key)] = offsets_of(epoch_lengths_);
-    const c10::IValue structure = assemble_epoch_file(batches, collate_options_, file, format_, save_options_, whole);
+  } else if (direct_ && direct_possible_ && direct_->complete()) {
+    const c10::IValue structure = direct_->finish();
     record(describe_prediction_file(output_dir_, file, "epoch", rank_, epoch_batch_numbers_, epoch_indices_, structure));
     ++files_written_;
+  } else {
+    if (direct_possible_) {  // fewer rows came than the epoch announced
+      give_up_direct();
+      writer_->drain();
+    }
+    if (!epoch_batches_.empty()) write_assembled_epoch(file);
   }
+  direct_.reset();
   epoch_batches_.clear();
   epoch_batch_numbers_.clear();
   epoch_indices_.clear();
   epoch_lengths_.clear();
-  if (!write_batches()) fs::remove_all(spill_dir());
+  fs::remove_all(spill_dir());
+}
+
+void PredictionWriter::write_assembled_epoch(const fs::path& file) {
+  std::vector<WrittenBatch> batches;
+  for (const auto& slot : epoch_batches_) batches.push_back(*slot);
+  std::map<std::string, at::Tensor> whole;  // the epoch's offsets, not the batches' side by side
+  for (const std::string& key : unpadded_keys_) whole[offsets_key(key)] = offsets_of(epoch_lengths_);
+  const c10::IValue structure = assemble_epoch_file(batches, collate_options_, file, format_, save_options_, whole);
+  record(describe_prediction_file(output_dir_, file, "epoch", rank_, epoch_batch_numbers_, epoch_indices_, structure));
+  ++files_written_;
 }
 
 void PredictionWriter::on_predict_end(const PredictEnd&) {

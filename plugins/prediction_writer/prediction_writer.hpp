@@ -20,9 +20,12 @@
 // With unpadded_keys, those outputs are stored without padding
 // (minitrain/io/unpadded.hpp): flat [tokens, ...] plus "<key>_offsets".
 //
-// Files are serialized and written on a writer thread behind a bounded queue;
-// the epoch file is streamed together from the batch files (or from spill
-// files, removed afterwards), so memory does not grow with the epoch.
+// Files are serialized and written on a writer thread behind a bounded queue.
+// The epoch file is written as the batches arrive, each batch's rows straight
+// to their place (direct_epoch.hpp); where its first batch cannot show the
+// file's layout, or a later batch does not fit it, the rest is streamed
+// together at the epoch's end from the batch files (or from spill files,
+// removed afterwards). Memory does not grow with the epoch either way.
 #include <atomic>
 #include <filesystem>
 #include <memory>
@@ -31,6 +34,7 @@
 #include <vector>
 
 #include "async_writer.hpp"
+#include "direct_epoch.hpp"
 #include "downcast_check.hpp"
 #include "earlier_run.hpp"
 #include "minitrain/core/callback.hpp"
@@ -80,12 +84,17 @@ class PredictionWriter : public Callback {
 
  private:
   void on_setup(const Setup& event);
+  void on_epoch_start(const PredictEpochStart& event);
   void on_batch_end(const PredictBatchEnd& event);
   void on_epoch_end(const PredictEpochEnd& event);
+  void write_assembled_epoch(const std::filesystem::path& file);
   void on_predict_end(const PredictEnd& event);
   c10::impl::GenericDict output_of(const PredictBatchEnd& event);
   void keep_existing(const std::filesystem::path& file, const PredictBatchEnd& event, std::shared_ptr<WrittenBatch> slot,
                      const ManifestFile* listed);
+  bool write_directly(const c10::impl::GenericDict& output);
+  void give_up_direct();
+  std::shared_ptr<WrittenBatch> epoch_slot();
   std::filesystem::path spill_dir() const;
   void remove_own_files() const;
   void record(ManifestFile file);  // for the manifest; called by the writer thread
@@ -116,6 +125,10 @@ class PredictionWriter : public Callback {
   EarlierRun earlier_;                          // with resume: what a finished earlier run's manifest vouches for
   bool epoch_done_ = false;                     // resumed with this epoch's file already complete
   const ManifestFile* kept_epoch_ = nullptr;    // and its manifest entry, if the manifest vouches for it
+  std::int64_t epoch_rows_ = 0;                 // this rank's rows and batches in the epoch, as it starts
+  std::int64_t epoch_batch_count_ = 0;
+  std::unique_ptr<DirectEpochFile> direct_;    // the epoch file written as batches arrive
+  bool direct_possible_ = true;                 // until a batch does not fit
   std::vector<std::shared_ptr<WrittenBatch>> epoch_batches_;  // filled in by the writer thread
   std::vector<std::int64_t> epoch_batch_numbers_;             // the epoch file's batch_idx
   std::vector<std::int64_t> epoch_indices_;                   // and its rows' dataset indices

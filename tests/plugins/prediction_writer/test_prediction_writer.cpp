@@ -5,6 +5,9 @@
 #include <torch/optim/optimizer.h>
 
 #include <fmt/format.h>
+#include <unistd.h>
+
+#include <functional>
 
 #include "minitrain/io/collate.hpp"
 #include "minitrain/io/prediction_manifest.hpp"
@@ -40,11 +43,16 @@ c10::impl::GenericDict prediction(std::int64_t rows, std::int64_t length, float 
   return d;
 }
 
-// Runs a predict epoch over batches of the given (rows, length), emitting the events the Trainer emits.
-void run_predict(Events& events, const std::vector<std::pair<std::int64_t, std::int64_t>>& shapes, int rank = 0) {
+// Runs a predict epoch over batches of the given (rows, length), emitting the events the Trainer emits;
+// `after_batch(b)` runs after each batch's events. Without `announce_samples`, the epoch's start does
+// not say how many rows come (an epoch file is then assembled at the end).
+void run_predict(Events& events, const std::vector<std::pair<std::int64_t, std::int64_t>>& shapes, int rank = 0,
+                 const std::function<void(std::size_t)>& after_batch = {}, bool announce_samples = true) {
   events.setup(Setup{Stage::predict, rank, 1});
   events.predict_start(PredictStart{});
-  events.predict_epoch_start(PredictEpochStart{0});
+  std::int64_t samples = 0;
+  for (const auto& [rows, length] : shapes) samples += rows;
+  events.predict_epoch_start(PredictEpochStart{0, static_cast<std::int64_t>(shapes.size()), announce_samples ? samples : 0});
   std::int64_t next_index = 0;
   for (std::size_t b = 0; b < shapes.size(); ++b) {
     Batch batch;
@@ -54,6 +62,7 @@ void run_predict(Events& events, const std::vector<std::pair<std::int64_t, std::
     }
     const c10::IValue out = prediction(shapes[b].first, shapes[b].second, static_cast<float>(b + 1));
     events.predict_batch_end(PredictBatchEnd{static_cast<std::int64_t>(b), 0, batch.indices, batch, out});
+    if (after_batch) after_batch(b);
   }
   events.predict_epoch_end(PredictEpochEnd{0, static_cast<std::int64_t>(shapes.size())});
   events.predict_end(PredictEnd{static_cast<std::int64_t>(shapes.size())});
@@ -184,20 +193,41 @@ TEST_CASE("a writer in a fit job writes nothing") {
   CHECK_FALSE(fs::exists(dir / "p"));
 }
 
-TEST_CASE("epoch interval alone: spilled batches are removed, the file equals in-memory collation") {
+TEST_CASE("epoch interval alone: written as batches arrive while they fit, spilled after; the file equals in-memory collation") {
+  // The first two batches go straight into the epoch file; the third is wider, so from
+  // there on batches are spilled and the epoch file is assembled at the end.
+  const std::vector<std::pair<std::int64_t, std::int64_t>> shapes{{2, 7}, {3, 5}, {1, 8}, {2, 6}};
   TempDir dir;
   Events events;
   auto writer = writer_on(events, "{output_dir: " + (dir / "p").string() + ", write_interval: epoch}");
-  run_predict(events, {{2, 5}, {3, 7}, {1, 6}});
+  const fs::path spill = dir / "p" / ".spill__rank_0";
+  run_predict(events, shapes, 0, [&](std::size_t b) {
+    if (b >= 2) return;  // from here on the writer thread moves things as it gets to them
+    CHECK(fs::exists(dir / "p" / fmt::format("predictions__rank_0.pt.tmp{}", ::getpid())));
+    CHECK_FALSE(fs::exists(spill));
+  });
   CHECK(std::distance(fs::directory_iterator(dir / "p"), fs::directory_iterator()) == 2);  // no spill left behind
   CHECK(fs::exists(dir / "p" / "manifest.json"));
   const auto dict = load_pickled(dir / "p" / "predictions__rank_0.pt").toGenericDict();
   std::vector<c10::IValue> in_memory;
-  for (const auto& [rows, length, value] : std::vector<std::tuple<int, int, float>>{{2, 5, 1.f}, {3, 7, 2.f}, {1, 6, 3.f}})
-    in_memory.push_back(prediction(rows, length, value));
+  for (std::size_t b = 0; b < shapes.size(); ++b)
+    in_memory.push_back(prediction(shapes[b].first, shapes[b].second, static_cast<float>(b + 1)));
   const c10::IValue expected = batch_collator(in_memory);
   CHECK(at::equal(dict.at("token_logits").toTensor(), expected.toGenericDict().at("token_logits").toTensor()));
   CHECK(at::equal(dict.at("embeddings").toTensor(), expected.toGenericDict().at("embeddings").toTensor()));
+  CHECK(dict.at("ids").toListRef().size() == 8);
+
+  // Batches that all fit: written once, never spilled, and the same bytes as the batch files' assembly.
+  const std::vector<std::pair<std::int64_t, std::int64_t>> fitting{{2, 7}, {3, 5}, {1, 7}};
+  Events direct_events, both_events;
+  auto direct = writer_on(direct_events, "{output_dir: " + (dir / "d").string() + ", write_interval: epoch}");
+  run_predict(direct_events, fitting, 0, [&](std::size_t) { CHECK_FALSE(fs::exists(dir / "d" / ".spill__rank_0")); });
+  auto both = writer_on(both_events, "{output_dir: " + (dir / "b").string() + ", write_interval: batch_and_epoch}");
+  run_predict(both_events, fitting);
+  Events assembled_events;
+  auto assembled = writer_on(assembled_events, "{output_dir: " + (dir / "a").string() + ", write_interval: epoch}");
+  run_predict(assembled_events, fitting, 0, {}, false);
+  for (const char* other : {"d", "b"}) CHECK(file_crc32(dir / other / "predictions__rank_0.pt") == file_crc32(dir / "a" / "predictions__rank_0.pt"));
 }
 
 TEST_CASE("a write that fails on the writer thread is raised in the loop, not swallowed") {

@@ -1,0 +1,21 @@
+#pragma once
+// The writer's output_dir: checked before a run starts, and its prediction
+// files found for overwrite, resume and the refusal to mix runs.
+#include <filesystem>
+#include <optional>
+#include <vector>
+
+namespace minitrain::plugins {
+
+// Final prediction files in `dir`: of every rank, or of one; temporaries too if asked.
+std::vector<std::filesystem::path> prediction_files(const std::filesystem::path& dir, std::optional<int> rank,
+                                                    bool with_temporaries);
+
+// Error when `dir` already holds prediction files (of `rank`, or of any rank), with the ways out.
+void refuse_existing_predictions(const std::filesystem::path& dir, std::optional<int> rank);
+
+// Error unless `dir` is, or can be made, a directory this user can write to;
+// and, if `refuse_existing`, one without prediction files. Creates nothing.
+void check_output_dir(const std::filesystem::path& dir, bool refuse_existing);
+
+}  // namespace minitrain::plugins
