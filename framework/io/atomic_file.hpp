@@ -11,6 +11,12 @@
 
 namespace minitrain {
 
+// A written file's size and CRC-32, as a manifest lists it.
+struct FileSum {
+  std::uint64_t bytes = 0;
+  std::uint32_t crc32 = 0;
+};
+
 struct SaveOptions {
   bool fsync = false;  // flush to the device before the rename (and the directory after it)
 };

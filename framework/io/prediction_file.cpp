@@ -106,8 +106,14 @@ c10::impl::GenericDict flat_prediction_tensors(const c10::impl::GenericDict& dic
 }
 
 std::vector<std::uint64_t> save_prediction_file(const c10::impl::GenericDict& dict, const fs::path& path,
-                                                PredictionFormat format, const SaveOptions& options) {
-  if (format == PredictionFormat::pt) return save_pickled(dict, path, options);
+                                                PredictionFormat format, const SaveOptions& options,
+                                                std::optional<FileSum>* sum) {
+  if (format == PredictionFormat::pt) {
+    FileSum written;
+    std::vector<std::uint64_t> offsets = save_pickled(dict, path, options, &written);
+    if (sum) *sum = written;
+    return offsets;
+  }
   std::vector<std::pair<std::string, at::Tensor>> tensors;
   std::optional<std::vector<std::string>> ids;
   for (const auto& entry : dict) {

@@ -26,8 +26,10 @@ c10::impl::GenericDict flat_prediction_tensors(const c10::impl::GenericDict& dic
 
 // Writes `dict` atomically in `format`; returns the file offset of each
 // tensor's first byte, in for_each_tensor order (the order the loaded dict has too).
+// Where the format's writer knows the file's size and CRC-32 (pt), they go to `sum`.
 std::vector<std::uint64_t> save_prediction_file(const c10::impl::GenericDict& dict, const std::filesystem::path& path,
-                                                PredictionFormat format, const SaveOptions& options = {});
+                                                PredictionFormat format, const SaveOptions& options = {},
+                                                std::optional<FileSum>* sum = nullptr);
 
 // The __metadata__ of a .safetensors prediction file: {"format": "pt"}, and,
 // when `ids` is given, "ids_file" naming its IDs sidecar, which this writes

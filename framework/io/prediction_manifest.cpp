@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <libdeflate.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +13,7 @@
 
 #include "minitrain/base/error.hpp"
 #include "minitrain/io/atomic_file.hpp"
+#include "minitrain/io/crc32.hpp"
 #include "minitrain/io/ivalue_tree.hpp"
 #include "minitrain/io/prediction_files.hpp"
 
@@ -124,7 +124,7 @@ std::uint32_t file_crc32(const fs::path& file) {
   std::uint32_t crc = 0;
   ssize_t n = 0;
   while ((n = ::read(fd, buffer.data(), buffer.size())) > 0 || (n < 0 && errno == EINTR))
-    if (n > 0) crc = static_cast<std::uint32_t>(libdeflate_crc32(crc, buffer.data(), static_cast<std::size_t>(n)));
+    if (n > 0) crc = crc32_update(crc, buffer.data(), static_cast<std::size_t>(n));
   const int error = errno;
   ::close(fd);
   if (n < 0) throw DataError(fmt::format("{}: error: cannot read to checksum it: {}", file.string(), std::strerror(error)));
@@ -133,7 +133,7 @@ std::uint32_t file_crc32(const fs::path& file) {
 
 ManifestFile describe_prediction_file(const fs::path& output_dir, const fs::path& file, std::string kind, int rank,
                                       std::vector<std::int64_t> batches, std::vector<std::int64_t> indices,
-                                      const c10::IValue& contents) {
+                                      const c10::IValue& contents, const std::optional<FileSum>& sum) {
   ManifestFile described;
   described.path = file.lexically_relative(output_dir).generic_string();
   described.kind = std::move(kind);
@@ -141,8 +141,8 @@ ManifestFile describe_prediction_file(const fs::path& output_dir, const fs::path
   described.batches = std::move(batches);
   described.indices = std::move(indices);
   collect_tensors(contents, described.tensors);
-  described.bytes = fs::file_size(file);
-  described.crc32 = file_crc32(file);
+  described.bytes = sum ? sum->bytes : fs::file_size(file);
+  described.crc32 = sum ? sum->crc32 : file_crc32(file);  // read back only where the writer did not work it out
   const fs::path sidecar = ids_sidecar_of(file);
   if (file.extension() == ".safetensors" && fs::exists(sidecar))
     described.ids_file = ManifestSidecar{sidecar.lexically_relative(output_dir).generic_string(), fs::file_size(sidecar),

@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "minitrain/io/atomic_file.hpp"
+
 namespace minitrain {
 
 inline constexpr const char* kManifestName = "manifest.json";
@@ -59,12 +61,13 @@ struct Manifest {
   std::vector<ManifestFile> files;
 };
 
-// A file just written (or kept from an earlier run): its size and CRC-32 read
-// back from disk, its tensors from `contents` (the dict written, or one with
-// the same shapes).
+// A file just written (or kept from an earlier run): its size and CRC-32 as
+// its writer worked them out (`sum`), or else read back from disk; its tensors
+// from `contents` (the dict written, or one with the same shapes).
 ManifestFile describe_prediction_file(const std::filesystem::path& output_dir, const std::filesystem::path& file,
                                       std::string kind, int rank, std::vector<std::int64_t> batches,
-                                      std::vector<std::int64_t> indices, const c10::IValue& contents);
+                                      std::vector<std::int64_t> indices, const c10::IValue& contents,
+                                      const std::optional<FileSum>& sum = std::nullopt);
 
 // One rank's files as JSON text, for gathering to rank 0, and back.
 std::string files_to_json(const std::vector<ManifestFile>& files);

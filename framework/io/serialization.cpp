@@ -73,7 +73,7 @@ void write_pickle_records(TorchArchiveWriter& archive, const std::vector<char>& 
   archive.write_record("byteorder", "little", 6);
 }
 
-void write_torch_file(const c10::IValue& value, const fs::path& path, const SaveOptions& options,
+FileSum write_torch_file(const c10::IValue& value, const fs::path& path, const SaveOptions& options,
                       const StorageWriter& write_storage) {
   const fs::path temporary = temporary_path_for(path);
   try {
@@ -84,6 +84,7 @@ void write_torch_file(const c10::IValue& value, const fs::path& path, const Save
     write_pickle_records(archive, pickled.program);
     archive.finish();
     commit_file(temporary, path, options);
+    return {archive.size(), archive.file_crc32()};
   } catch (const c10::Error& e) {
     std::error_code ignored;
     fs::remove(temporary, ignored);
@@ -95,11 +96,13 @@ void write_torch_file(const c10::IValue& value, const fs::path& path, const Save
   }
 }
 
-std::vector<std::uint64_t> save_pickled(const c10::IValue& value, const fs::path& path, const SaveOptions& options) {
+std::vector<std::uint64_t> save_pickled(const c10::IValue& value, const fs::path& path, const SaveOptions& options,
+                                        FileSum* sum) {
   std::map<const c10::StorageImpl*, std::uint64_t> storage_offsets;
-  write_torch_file(value, path, options, [&](TorchArchiveWriter& archive, const std::string& record, const c10::Storage& storage) {
+  const FileSum written = write_torch_file(value, path, options, [&](TorchArchiveWriter& archive, const std::string& record, const c10::Storage& storage) {
     storage_offsets[storage.unsafeGetStorageImpl()] = archive.write_record(record, storage.data(), storage.nbytes());
   });
+  if (sum) *sum = written;
   std::vector<std::uint64_t> tensor_offsets;
   for_each_tensor(value, [&](const at::Tensor& t) {
     tensor_offsets.push_back(storage_offsets.at(t.storage().unsafeGetStorageImpl()) +

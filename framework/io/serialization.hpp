@@ -28,9 +28,9 @@ Pickled pickle_value(const c10::IValue& value);
 // strings) to `path` atomically: a temporary file in the same directory is
 // renamed over `path` only once complete. Returns the file offset of the
 // first byte of each tensor, in for_each_tensor order. Throws Error on any I/O
-// failure, leaving nothing behind.
+// failure, leaving nothing behind. The file's size and CRC-32 go to `sum` if given.
 std::vector<std::uint64_t> save_pickled(const c10::IValue& value, const std::filesystem::path& path,
-                                        const SaveOptions& options = {});
+                                        const SaveOptions& options = {}, FileSum* sum = nullptr);
 
 class TorchArchiveWriter;
 
@@ -44,8 +44,9 @@ void write_pickle_records(TorchArchiveWriter& archive, const std::vector<char>& 
 // known last; torch.load finds records by name); all under a temporary
 // name in the same directory, renamed to `path` once complete and removed on
 // any failure. save_pickled and epoch assembly differ only in `write_storage`.
+// Returns the file's size and CRC-32.
 using StorageWriter = std::function<void(TorchArchiveWriter&, const std::string&, const c10::Storage&)>;
-void write_torch_file(const c10::IValue& value, const std::filesystem::path& path, const SaveOptions& options,
+FileSum write_torch_file(const c10::IValue& value, const std::filesystem::path& path, const SaveOptions& options,
                       const StorageWriter& write_storage);
 
 // Reads a file written by save_pickled or by Python's torch.save. Dicts come

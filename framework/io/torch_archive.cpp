@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <libdeflate.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +13,7 @@
 
 #include "minitrain/base/error.hpp"
 #include "minitrain/io/atomic_file.hpp"
+#include "minitrain/io/crc32.hpp"
 
 namespace minitrain {
 
@@ -69,7 +69,7 @@ class CrcHelper {
       const void* data = data_;
       const std::size_t size = size_;
       lock.unlock();
-      const std::uint32_t crc = static_cast<std::uint32_t>(libdeflate_crc32(0, data, size));
+      const std::uint32_t crc = crc32_update(0, data, size);
       lock.lock();
       result_ = crc;
       data_ = nullptr;
@@ -97,6 +97,38 @@ void put64(std::string& out, std::uint64_t v) {
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
 }
 std::uint32_t clamp32(std::uint64_t v, bool zip64) { return zip64 ? kMax32 : static_cast<std::uint32_t>(v); }
+
+// A record's local header, at `offset` in the file. Padded with an extra field so the
+// data starts on a 64-byte boundary, as PyTorch does.
+std::string local_header(const std::string& name, std::uint64_t size, std::uint32_t crc, std::uint64_t offset, bool zip64) {
+  std::string header;
+  put32(header, 0x04034b50);
+  put16(header, zip64 ? 45 : 20);  // version needed
+  put16(header, 0);                // flags
+  put16(header, 0);                // stored
+  put16(header, 0);                // time
+  put16(header, 0x21);             // date: 1980-01-01
+  put32(header, crc);
+  put32(header, clamp32(size, zip64));
+  put32(header, clamp32(size, zip64));
+  put16(header, static_cast<std::uint16_t>(name.size()));
+  std::string extra;
+  if (zip64) {
+    put16(extra, 0x0001);
+    put16(extra, 16);
+    put64(extra, size);
+    put64(extra, size);
+  }
+  const std::uint64_t data_start = offset + 30 + name.size() + extra.size();
+  std::uint64_t padding = (kAlignment - (data_start + 4) % kAlignment) % kAlignment;
+  put16(extra, 0x4246);  // "FB"
+  put16(extra, static_cast<std::uint16_t>(padding));
+  extra.append(padding, 'Z');
+  put16(header, static_cast<std::uint16_t>(extra.size()));
+  header += name;
+  header += extra;
+  return header;
+}
 
 }  // namespace
 
@@ -153,34 +185,7 @@ void TorchArchiveWriter::write_bytes(const void* data, std::size_t size) {
 }
 
 void TorchArchiveWriter::write_local_header(const std::string& name, std::uint64_t size) {
-  const bool zip64 = needs_zip64(size);
-  std::string header;
-  put32(header, 0x04034b50);
-  put16(header, zip64 ? 45 : 20);  // version needed
-  put16(header, 0);                // flags
-  put16(header, 0);                // stored
-  put16(header, 0);                // time
-  put16(header, 0x21);             // date: 1980-01-01
-  put32(header, 0);                // CRC, patched when the data is written
-  put32(header, clamp32(size, zip64));
-  put32(header, clamp32(size, zip64));
-  put16(header, static_cast<std::uint16_t>(name.size()));
-  std::string extra;
-  if (zip64) {
-    put16(extra, 0x0001);
-    put16(extra, 16);
-    put64(extra, size);
-    put64(extra, size);
-  }
-  // Pad with an extra field so the data starts on a 64-byte boundary, as PyTorch does.
-  const std::uint64_t data_start = offset_ + 30 + name.size() + extra.size();
-  std::uint64_t padding = (kAlignment - (data_start + 4) % kAlignment) % kAlignment;
-  put16(extra, 0x4246);  // "FB"
-  put16(extra, static_cast<std::uint16_t>(padding));
-  extra.append(padding, 'Z');
-  put16(header, static_cast<std::uint16_t>(extra.size()));
-  header += name;
-  header += extra;
+  const std::string header = local_header(name, size, 0, offset_, needs_zip64(size));  // the CRC is patched in later
   write_bytes(header.data(), header.size());
 }
 
@@ -197,7 +202,7 @@ std::uint64_t TorchArchiveWriter::begin_record(const std::string& name, std::uin
 void TorchArchiveWriter::append(const void* data, std::size_t size) {
   if (!in_record_ || size > record_remaining_)
     throw Error(fmt::format("TorchArchiveWriter: {} bytes appended past the declared record size", size));
-  record_crc_ = static_cast<std::uint32_t>(libdeflate_crc32(record_crc_, data, size));
+  record_crc_ = crc32_update(record_crc_, data, size);
   write_bytes(data, size);
   record_remaining_ -= size;
 }
@@ -251,7 +256,7 @@ void TorchArchiveWriter::fill_reserved(std::size_t reserved, const void* data, s
   if (size > entry.size - record.filled)
     throw Error(fmt::format("TorchArchiveWriter: {} bytes given past the end of reserved record {}", size, entry.name));
   write_all_at(fd_, data, size, record.data_offset + record.filled, shown_name_);
-  entry.crc = static_cast<std::uint32_t>(libdeflate_crc32(entry.crc, data, size));
+  entry.crc = crc32_update(entry.crc, data, size);
   record.filled += size;
 }
 
@@ -279,6 +284,7 @@ void TorchArchiveWriter::finish() {
     patch_crc(entry);
   }
   const std::uint64_t directory_offset = offset_;
+  std::string tail;  // the central directory and its end records
   for (const Entry& entry : entries_) {
     const bool big_size = needs_zip64(entry.size);
     const bool big_offset = needs_zip64(entry.header_offset);
@@ -312,14 +318,14 @@ void TorchArchiveWriter::finish() {
     put32(record, clamp32(entry.header_offset, big_offset));
     record += entry.name;
     record += extra;
-    write_bytes(record.data(), record.size());
+    tail += record;
   }
-  const std::uint64_t directory_size = offset_ - directory_offset;
+  const std::uint64_t directory_size = tail.size();
   const std::uint64_t count = entries_.size();
   const bool zip64 = needs_zip64(directory_offset) || needs_zip64(directory_size) || count >= 0xFFFF;
   std::string end;
   if (zip64) {
-    const std::uint64_t zip64_end_offset = offset_;
+    const std::uint64_t zip64_end_offset = directory_offset + directory_size;
     put32(end, 0x06064b50);
     put64(end, 44);
     put16(end, 45);
@@ -343,8 +349,21 @@ void TorchArchiveWriter::finish() {
   put32(end, clamp32(directory_size, zip64));
   put32(end, clamp32(directory_offset, zip64));
   put16(end, 0);
-  write_bytes(end.data(), end.size());
+  tail += end;
+  write_bytes(tail.data(), tail.size());
   flush_buffer();
+  // The whole file's CRC-32 from its parts', every record's data CRC being known: nobody reads the file back for it.
+  std::uint32_t crc = 0;
+  auto add = [&crc](std::uint32_t part_crc, std::uint64_t part_size) {
+    crc = crc32_concat(crc, part_crc, part_size);
+  };
+  for (const Entry& entry : entries_) {
+    const std::string header = local_header(entry.name, entry.size, entry.crc, entry.header_offset, needs_zip64(entry.size));
+    add(crc32_update(0, header.data(), header.size()), header.size());
+    add(entry.crc, entry.size);
+  }
+  add(crc32_update(0, tail.data(), tail.size()), tail.size());
+  file_crc32_ = crc;
   if (options_.fsync && ::fsync(fd_) != 0)
     throw Error(fmt::format("cannot fsync {}: {}", shown_name_, std::strerror(errno)));
   const int fd = fd_;

@@ -52,6 +52,9 @@ class TorchArchiveWriter : public ByteSink {
   // Writes the central directory and closes the file (fsync first if asked).
   // Every reserved record must be full by then.
   void finish();
+  // After finish: the file's size and CRC-32, worked out from its parts' CRCs.
+  std::uint64_t size() const { return offset_; }
+  std::uint32_t file_crc32() const { return file_crc32_; }
 
  private:
   struct Entry {
@@ -82,6 +85,7 @@ class TorchArchiveWriter : public ByteSink {
   bool in_record_ = false;
   std::uint64_t record_remaining_ = 0;
   std::uint32_t record_crc_ = 0;
+  std::uint32_t file_crc32_ = 0;
 };
 
 // "archive/" + name, as torch.save names its records.

@@ -10,6 +10,7 @@
 
 #include "minitrain/base/error.hpp"
 #include "minitrain/io/atomic_file.hpp"
+#include "minitrain/io/crc32.hpp"
 #include "minitrain/io/ivalue_tree.hpp"
 #include "minitrain/io/prediction_file.hpp"
 #include "minitrain/io/safetensors_format.hpp"
@@ -105,7 +106,7 @@ void DirectEpochFile::open() {
   }
   std::vector<SafetensorsTensor> named;
   for (const Output& out : outputs_) named.push_back({out.key, out.dtype, out.sizes});
-  const SafetensorsLayout layout = plan_safetensors(named, prediction_metadata(path_, with_ids_));
+  SafetensorsLayout layout = plan_safetensors(named, prediction_metadata(path_, with_ids_));
   fd_ = ::open(temporary_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd_ < 0) throw Error(fmt::format("cannot create {}: {}", path_.string(), std::strerror(errno)));
   write_all_at(fd_, layout.header.data(), layout.header.size(), 0, path_.string());
@@ -114,6 +115,8 @@ void DirectEpochFile::open() {
     outputs_[i].offset = offset;
     offset += bytes_of(outputs_[i].dtype, outputs_[i].sizes);
   }
+  header_ = std::move(layout.header);
+  data_order_ = std::move(layout.order);
   if (::ftruncate(fd_, static_cast<off_t>(offset)) != 0)
     throw Error(fmt::format("cannot write {}: {}", path_.string(), std::strerror(errno)));
 }
@@ -143,8 +146,10 @@ void DirectEpochFile::fill(std::size_t output, const void* data, std::size_t siz
   Output& out = outputs_[output];
   if (archive_)
     archive_->fill_reserved(output, data, size);
-  else
+  else {
     write_all_at(fd_, data, size, out.offset + out.filled, path_.string());
+    out.crc = crc32_update(out.crc, data, size);
+  }
   out.filled += size;
 }
 
@@ -217,9 +222,15 @@ c10::IValue DirectEpochFile::finish() {
     });
     write_pickle_records(*archive_, pickled.program);
     archive_->finish();
+    sum_ = {archive_->size(), archive_->file_crc32()};
     archive_.reset();
   } else {
     write_ids_sidecar(path_, with_ids_ ? &ids_ : nullptr, save_options_);
+    sum_ = {header_.size(), crc32_update(0, header_.data(), header_.size())};
+    for (const std::size_t i : data_order_) {
+      sum_.crc32 = crc32_concat(sum_.crc32, outputs_[i].crc, outputs_[i].filled);
+      sum_.bytes += outputs_[i].filled;
+    }
     if (save_options_.fsync && ::fsync(fd_) != 0)
       throw Error(fmt::format("cannot fsync {}: {}", path_.string(), std::strerror(errno)));
     const int fd = fd_;

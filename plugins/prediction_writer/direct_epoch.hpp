@@ -53,6 +53,8 @@ class DirectEpochFile {
   // Writes the IDs and the rest, and gives the file its final name. Returns
   // its structure, tensors uninitialised (their shapes and dtypes are the file's).
   c10::IValue finish();
+  // After finish: the file's size and CRC-32, from the CRCs computed as it was written.
+  const FileSum& sum() const { return sum_; }
   // The rows written so far, moved to `source` and described as one batch for
   // assemble_epoch_file; the file is no longer this object's to remove.
   WrittenBatch release_as_source(const std::filesystem::path& source);
@@ -66,6 +68,7 @@ class DirectEpochFile {
     std::optional<std::size_t> seq_dim;
     std::uint64_t offset = 0;         // of its first byte in the file
     std::uint64_t filled = 0;         // bytes written so far
+    std::uint32_t crc = 0;            // of those bytes (safetensors: the archive keeps its records')
   };
   DirectEpochFile(std::vector<Output> outputs, bool with_ids, std::filesystem::path path, PredictionFormat format,
                   SaveOptions save_options);
@@ -82,6 +85,9 @@ class DirectEpochFile {
   SaveOptions save_options_;
   std::unique_ptr<TorchArchiveWriter> archive_;  // pt
   int fd_ = -1;                                  // safetensors
+  std::string header_;                           // safetensors: the file's first bytes
+  std::vector<std::size_t> data_order_;          // safetensors: the outputs in the order their data follows
+  FileSum sum_;
   std::vector<std::string> ids_;
   std::int64_t rows_admitted_ = 0;  // by the thread that admits
   std::int64_t batches_admitted_ = 0;

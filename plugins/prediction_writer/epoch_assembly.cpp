@@ -136,7 +136,7 @@ WrittenBatch read_written_batch(const fs::path& file, c10::IValue* loaded) {
 
 c10::IValue assemble_epoch_file(const std::vector<WrittenBatch>& batches, const CollateOptions& options, const fs::path& path,
                                 PredictionFormat format, const SaveOptions& save_options,
-                                const std::map<std::string, at::Tensor>& whole) {
+                                const std::map<std::string, at::Tensor>& whole, std::optional<FileSum>* sum) {
   std::vector<c10::IValue> skeletons;
   std::unordered_map<const c10::TensorImpl*, Location> locations;
   // The IDs are joined in batch order; the collator sees only the rest.
@@ -169,7 +169,7 @@ c10::IValue assemble_epoch_file(const std::vector<WrittenBatch>& batches, const 
 
   FileRanges reader;
   if (format == PredictionFormat::pt) {
-    write_torch_file(plan.structure, path, save_options,
+    const FileSum written = write_torch_file(plan.structure, path, save_options,
                      [&](TorchArchiveWriter& archive, const std::string& record, const c10::Storage& storage) {
                        const auto found = tensor_of_storage.find(storage.unsafeGetStorageImpl());
                        if (found == tensor_of_storage.end()) {  // one of `whole`, in memory
@@ -180,6 +180,7 @@ c10::IValue assemble_epoch_file(const std::vector<WrittenBatch>& batches, const 
                        TensorStreamer(archive, reader, *found->second, locations).stream();
                        archive.end_record();
                      });
+    if (sum) *sum = written;
     return plan.structure;
   }
   std::vector<SafetensorsTensor> named;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,9 +38,10 @@ WrittenBatch read_written_batch(const std::filesystem::path& file, c10::IValue* 
 // Writes batch_collator(batches) to `path` (atomically) in `format`, reading
 // the data from the batch files (of either format); a key in `whole` is
 // written as given instead of collated from the batches. Returns the file's structure, its tensors uninitialised
-// (their shapes and dtypes are the file's).
+// (their shapes and dtypes are the file's); the file's size and CRC-32 go to `sum` where the writer knows them (pt).
 c10::IValue assemble_epoch_file(const std::vector<WrittenBatch>& batches, const CollateOptions& options,
                                 const std::filesystem::path& path, PredictionFormat format = PredictionFormat::pt,
-                                const SaveOptions& save_options = {}, const std::map<std::string, at::Tensor>& whole = {});
+                                const SaveOptions& save_options = {}, const std::map<std::string, at::Tensor>& whole = {},
+                                std::optional<FileSum>* sum = nullptr);
 
 }  // namespace minitrain

@@ -298,14 +298,15 @@ void PredictionWriter::on_batch_end(const PredictBatchEnd& event) {
   writer_->submit(
       [this, output = std::move(output), file, format, slot, counts, save, direct, batch_idx = event.batch_idx,
        indices = std::move(indices)] {
+        std::optional<FileSum> sum;
         if (save) {
           fs::create_directories(file.parent_path());
-          std::vector<std::uint64_t> offsets = save_prediction_file(output, file, format, save_options_);
+          std::vector<std::uint64_t> offsets = save_prediction_file(output, file, format, save_options_, &sum);
           if (slot) *slot = describe_written(output, file, std::move(offsets));
         }
         if (direct) direct->write(output);
         if (!counts) return;
-        record(describe_prediction_file(output_dir_, file, "batch", rank_, {batch_idx}, indices, output));
+        record(describe_prediction_file(output_dir_, file, "batch", rank_, {batch_idx}, indices, output, sum));
         ++files_written_;
       },
       bytes);
@@ -329,7 +330,8 @@ void PredictionWriter::on_epoch_end(const PredictEpochEnd&) {
     ++files_kept_;
   } else if (direct_ && direct_possible_ && direct_->complete()) {
     const c10::IValue structure = direct_->finish();
-    record(describe_prediction_file(output_dir_, file, "epoch", rank_, epoch_batch_numbers_, epoch_indices_, structure));
+    record(describe_prediction_file(output_dir_, file, "epoch", rank_, epoch_batch_numbers_, epoch_indices_, structure,
+                                    direct_->sum()));
     ++files_written_;
   } else {
     if (direct_possible_) {  // fewer rows came than the epoch announced
@@ -351,8 +353,9 @@ void PredictionWriter::write_assembled_epoch(const fs::path& file) {
   for (const auto& slot : epoch_batches_) batches.push_back(*slot);
   std::map<std::string, at::Tensor> whole;  // the epoch's offsets, not the batches' side by side
   for (const std::string& key : unpadded_keys_) whole[offsets_key(key)] = offsets_of(epoch_lengths_);
-  const c10::IValue structure = assemble_epoch_file(batches, collate_options_, file, format_, save_options_, whole);
-  record(describe_prediction_file(output_dir_, file, "epoch", rank_, epoch_batch_numbers_, epoch_indices_, structure));
+  std::optional<FileSum> sum;
+  const c10::IValue structure = assemble_epoch_file(batches, collate_options_, file, format_, save_options_, whole, &sum);
+  record(describe_prediction_file(output_dir_, file, "epoch", rank_, epoch_batch_numbers_, epoch_indices_, structure, sum));
   ++files_written_;
 }
 
