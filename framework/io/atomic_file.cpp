@@ -21,6 +21,7 @@ fs::path temporary_path_for(const fs::path& path) {
 }
 
 void commit_file(const fs::path& temporary, const fs::path& path, const SaveOptions& options) {
+  if (options.before_commit) options.before_commit();
   fs::rename(temporary, path);
   if (!options.fsync) return;
   // The rename itself is durable only once the directory is flushed too.

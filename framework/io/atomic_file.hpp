@@ -3,6 +3,7 @@
 // their directory (name.tmpPID) and renamed to their final name once complete.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,8 @@ struct FileSum {
 
 struct SaveOptions {
   bool fsync = false;  // flush to the device before the rename (and the directory after it)
+  // Runs just before the file takes its final name; what it throws stops that (the file is removed).
+  std::function<void()> before_commit;
 };
 
 // `path` with ".tmp<pid>" appended: where it is written until complete.

@@ -4,20 +4,19 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <future>
 #include <map>
 #include <optional>
-#include <set>
 #include <span>
 
 #include "minitrain/io/collate.hpp"
 #include "minitrain/io/hdf5_export.hpp"
 #include "minitrain/base/error.hpp"
-#include "minitrain/base/log.hpp"
 #include "minitrain/io/ivalue_tree.hpp"
+#include "minitrain/io/manifest_check.hpp"
 #include "minitrain/io/prediction_file.hpp"
 #include "minitrain/io/prediction_files.hpp"
 #include "minitrain/io/prediction_ids.hpp"
-#include "minitrain/io/prediction_manifest.hpp"
 #include "minitrain/io/safetensors_file.hpp"
 #include "minitrain/io/serialization.hpp"
 #include "minitrain/io/stored_rows.hpp"
@@ -106,55 +105,21 @@ PredictionFile read_prediction_file(const fs::path& file) {
   return {dict, indices, std::move(ids), std::move(unpadded), std::move(stored)};
 }
 
-void check_unchanged(const fs::path& path, std::uint64_t listed_bytes, std::uint32_t listed_crc32) {
-  std::error_code ec;
-  const auto bytes = fs::file_size(path, ec);
-  if (!ec && bytes == listed_bytes && file_crc32(path) == listed_crc32) return;
-  throw DataError(fmt::format("{}: error: {} lists it with {} bytes and CRC-32 {:08x}, but {}: it changed after the run "
-                              "wrote it\n  fix: write the predictions again (resume: true rewrites only what is missing)",
-                              path.string(), kManifestName, listed_bytes, listed_crc32,
-                              ec ? "it is missing" : fmt::format("it has {} bytes and CRC-32 {:08x}", bytes, file_crc32(path))));
-}
-
-// With a manifest, the files must be exactly those it lists, as the run wrote
-// them; without one, the run may not have finished, which is said.
-void check_against_manifest(const fs::path& input_dir) {
-  const std::optional<Manifest> manifest = read_manifest(input_dir);
-  if (!manifest) {
-    log::warn(fmt::format("{}: no {}: the run that wrote these files may not have finished (or an older minitrain wrote "
-                          "them); collecting the files that are there",
-                          input_dir.string(), kManifestName));
-    return;
-  }
-  std::set<std::string> listed;
-  for (const ManifestFile& file : manifest->files) {
-    listed.insert(file.path);
-    check_unchanged(input_dir / file.path, file.bytes, file.crc32);
-    if (file.ids_file) check_unchanged(input_dir / file.ids_file->path, file.ids_file->bytes, file.ids_file->crc32);
-  }
-  for (const auto& [file, name] : prediction_files_in(input_dir)) {
-    if (name.temporary || listed.count(file.lexically_relative(input_dir).generic_string())) continue;
-    throw DataError(fmt::format("{}: error: {} does not list this file, so the run it describes did not write it\n  fix: "
-                                "remove it, or write every rank's predictions again into an empty output_dir",
-                                file.string(), kManifestName));
-  }
-}
-
 // Writes the merged tensors in a format other than pt.
-void write_export(const ExportPlan& plan, const RowSource& rows, const fs::path& output, const CollectOptions& options) {
-  if (options.format == CollectFormat::hdf5) return export_hdf5(plan, rows, output);
-  if (options.format == CollectFormat::h5ad) return export_h5ad(plan, rows, output, options.x_key);
-  const auto metadata = write_ids_sidecar(output, plan.ids.empty() ? nullptr : &plan.ids);
+void write_export(const ExportPlan& plan, const RowSource& rows, const fs::path& output, const CollectOptions& options,
+                  const SaveOptions& save_options) {
+  if (options.format == CollectFormat::hdf5) return export_hdf5(plan, rows, output, save_options);
+  if (options.format == CollectFormat::h5ad) return export_h5ad(plan, rows, output, options.x_key, save_options);
+  const auto metadata = write_ids_sidecar(output, plan.ids.empty() ? nullptr : &plan.ids, save_options);
   std::vector<SafetensorsTensor> tensors;
   for (const ExportTensor& t : plan.tensors) tensors.push_back({t.name, t.dtype, t.shape});
-  write_safetensors(tensors, metadata, output, {}, [&](std::size_t i, ByteSink& out) {
+  write_safetensors(tensors, metadata, output, save_options, [&](std::size_t i, ByteSink& out) {
     rows(i, [&](const at::Tensor& block) { out.append(block.data_ptr(), block.nbytes()); });
   });
 }
 
-CollectSummary collect(const fs::path& input_dir, const fs::path& output, const CollectOptions& options) {
-  if (!fs::is_directory(input_dir)) throw DataError(fmt::format("{}: error: not a directory of prediction files", input_dir.string()));
-  check_against_manifest(input_dir);
+CollectSummary merge(const fs::path& input_dir, const fs::path& output, const CollectOptions& options,
+                     const SaveOptions& save_options) {
   const std::map<int, RankFiles> ranks = find_prediction_files(input_dir);
   std::vector<fs::path> files;
   for (const auto& [rank, found] : ranks) {
@@ -318,7 +283,7 @@ CollectSummary collect(const fs::path& input_dir, const fs::path& output, const 
     }, tensor.dtype, padded_row, emit);
   };
   if (options.format == CollectFormat::pt) {
-    write_torch_file(out, output, {}, [&](TorchArchiveWriter& archive, const std::string& record, const c10::Storage& storage) {
+    write_torch_file(out, output, save_options, [&](TorchArchiveWriter& archive, const std::string& record, const c10::Storage& storage) {
       const auto found = tensor_of_storage.find(storage.unsafeGetStorageImpl());
       if (found == tensor_of_storage.end()) {  // batch_indices, already in memory
         archive.write_record(record, storage.data(), storage.nbytes());
@@ -345,9 +310,25 @@ CollectSummary collect(const fs::path& input_dir, const fs::path& output, const 
         rows_of(*collated[i], emit);
       else
         emit(in_memory[i]);
-    }, output, options);
+    }, output, options, save_options);
   }
   return {static_cast<std::int64_t>(first_seen.size()), static_cast<std::int64_t>(files.size()), static_cast<int>(ranks.size())};
+}
+
+// The manifest's check reads every file once more, so it runs beside the merge, on a thread of its
+// own; the output takes its name only once the check has passed, and the check's error, if any, is
+// the one reported.
+CollectSummary collect(const fs::path& input_dir, const fs::path& output, const CollectOptions& options) {
+  if (!fs::is_directory(input_dir)) throw DataError(fmt::format("{}: error: not a directory of prediction files", input_dir.string()));
+  const std::shared_future<void> checked = std::async(std::launch::async, [input_dir] { check_against_manifest(input_dir); }).share();
+  SaveOptions save_options;
+  save_options.before_commit = [checked] { checked.get(); };
+  try {
+    return merge(input_dir, output, options, save_options);
+  } catch (...) {
+    checked.get();
+    throw;
+  }
 }
 
 }  // namespace

@@ -159,7 +159,7 @@ void write_tensor(hid_t parent, const std::string& name, const ExportTensor& ten
 }
 
 // Writes the file under a temporary name with `fill`, then renames it.
-void write_hdf5_file(const fs::path& path, const std::function<void(hid_t)>& fill) {
+void write_hdf5_file(const fs::path& path, const SaveOptions& options, const std::function<void(hid_t)>& fill) {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors are ours to report, not printed by the library
   const fs::path temporary = temporary_path_for(path);
   try {
@@ -167,7 +167,7 @@ void write_hdf5_file(const fs::path& path, const std::function<void(hid_t)>& fil
                 fmt::format("create {}", path.string()));
     fill(file.get());
     file.close();
-    commit_file(temporary, path, {});
+    commit_file(temporary, path, options);
   } catch (const DataError&) {
     std::error_code ignored;
     fs::remove(temporary, ignored);
@@ -185,15 +185,16 @@ void write_hdf5_file(const fs::path& path, const std::function<void(hid_t)>& fil
 
 }  // namespace
 
-void export_hdf5(const ExportPlan& plan, const RowSource& rows, const fs::path& path) {
-  write_hdf5_file(path, [&](hid_t file) {
+void export_hdf5(const ExportPlan& plan, const RowSource& rows, const fs::path& path, const SaveOptions& options) {
+  write_hdf5_file(path, options, [&](hid_t file) {
     string_attribute(file, "format", "minitrain-predictions");
     for (std::size_t i = 0; i < plan.tensors.size(); ++i) write_tensor(file, plan.tensors[i].name, plan.tensors[i], i, rows, false);
     if (!plan.ids.empty()) write_strings(file, kIdsKey, plan.ids, false);
   });
 }
 
-void export_h5ad(const ExportPlan& plan, const RowSource& rows, const fs::path& path, const std::optional<std::string>& x_key) {
+void export_h5ad(const ExportPlan& plan, const RowSource& rows, const fs::path& path, const std::optional<std::string>& x_key,
+                 const SaveOptions& options) {
   std::optional<std::size_t> x;
   for (std::size_t i = 0; i < plan.tensors.size() && !x; ++i) {
     const ExportTensor& t = plan.tensors[i];
@@ -211,7 +212,7 @@ void export_h5ad(const ExportPlan& plan, const RowSource& rows, const fs::path& 
   const auto per_sample = [&](const ExportTensor& t) { return t.shape[0] == plan.rows; };
   for (const ExportTensor& t : plan.tensors)
     if (t.shape.size() == 1 && per_sample(t)) obs_columns.push_back(t.name);
-  write_hdf5_file(path, [&](hid_t file) {
+  write_hdf5_file(path, options, [&](hid_t file) {
     encoding(file, "anndata", "0.1.0");
     if (x) write_tensor(file, "X", plan.tensors[*x], *x, rows, true);
     const Handle obs = group(file, "obs", "dataframe", "0.2.0");

@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "minitrain/io/atomic_file.hpp"
+
 namespace minitrain {
 
 struct ExportTensor {
@@ -36,10 +38,12 @@ struct ExportPlan {
 // Calls emit(rows) with consecutive row blocks of tensor i, from row 0 to N.
 using RowSource = std::function<void(std::size_t tensor, const std::function<void(const at::Tensor& rows)>& emit)>;
 
-void export_hdf5(const ExportPlan& plan, const RowSource& rows, const std::filesystem::path& path);
+// Both write `path` atomically (`options.before_commit` runs before it takes its name).
+void export_hdf5(const ExportPlan& plan, const RowSource& rows, const std::filesystem::path& path,
+                 const SaveOptions& options = {});
 
 // x_key: the output for .X (null: the first floating-point one with two dims).
 void export_h5ad(const ExportPlan& plan, const RowSource& rows, const std::filesystem::path& path,
-                 const std::optional<std::string>& x_key);
+                 const std::optional<std::string>& x_key, const SaveOptions& options = {});
 
 }  // namespace minitrain

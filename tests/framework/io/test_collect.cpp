@@ -1,8 +1,12 @@
 // collect: every rank's prediction files in one, in dataset order.
 #include <ATen/ATen.h>
+#include <fmt/format.h>
+
+#include <fstream>
 
 #include "minitrain/io/collect.hpp"
 #include "minitrain/base/error.hpp"
+#include "minitrain/io/prediction_manifest.hpp"
 #include "minitrain/io/serialization.hpp"
 #include "test_support.hpp"
 
@@ -88,4 +92,35 @@ TEST_CASE("collect puts the sample IDs in dataset order, and refuses files of wh
                        doctest::Contains("predictions__rank_1.pt has sample IDs ('ids') but predictions__rank_2.pt has none"),
                        DataError);
   CHECK_FALSE(std::filesystem::exists(dir / "x.pt"));
+}
+
+TEST_CASE("a file changed after its run is refused by the manifest's check, which runs beside the merge, before the output is named") {
+  for (const char* output : {"all.pt", "all.safetensors", "all.h5"}) {
+    CAPTURE(output);
+    TempDir dir;
+    const std::filesystem::path in = dir / "in";
+    std::filesystem::create_directories(in);
+    Manifest manifest{"test", "", "", "", "", 1, {}};
+    for (const std::int64_t batch : {0, 1}) {
+      const std::filesystem::path file = in / fmt::format("predictions__rank_0__batch_{}.pt", batch);
+      write_predictions(file, {2 * batch, 2 * batch + 1}, 2);
+      manifest.files.push_back(describe_prediction_file(in, file, "batch", 0, {batch}, {2 * batch, 2 * batch + 1},
+                                                        load_pickled(file)));
+    }
+    write_manifest(manifest, in);
+    CHECK(collect_predictions(in, dir / output).samples == 4);
+    std::filesystem::remove(dir / output);
+    // One byte of a tensor's data changed in place: the files still merge, so only the check can tell.
+    const std::filesystem::path changed = in / "predictions__rank_0__batch_1.pt";
+    {
+      std::fstream bytes(changed, std::ios::in | std::ios::out | std::ios::binary);
+      bytes.seekp(64 * 3);
+      bytes.put('\x7f');
+    }
+    CHECK(load_pickled(changed).isGenericDict());
+    CHECK_THROWS_WITH_AS(collect_predictions(in, dir / output),
+                         doctest::Contains((changed.string() + ": error: manifest.json lists it with").c_str()), DataError);
+    CHECK_FALSE(std::filesystem::exists(dir / output));
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path())) CHECK(entry.path().filename() == "in");
+  }
 }
