@@ -22,8 +22,8 @@ namespace {
 constexpr std::uint64_t kAlignment = 64;  // PyTorch's kFieldAlignment
 constexpr std::uint32_t kMax32 = 0xFFFFFFFFu;
 constexpr std::size_t kBufferSize = 64 << 10;  // headers and small records gather here; bigger data is written directly
-// Below this a record's CRC is computed inline: handing it to the helper thread costs more than it saves.
-constexpr std::size_t kParallelCrcThreshold = 4 << 20;
+// Below this a record's CRC is computed inline: handing it to the helper thread costs about what it saves.
+constexpr std::size_t kParallelCrcThreshold = 256 << 10;
 
 // One helper thread, shared by every writer in the process, that computes a
 // CRC-32 while the caller writes the same bytes.

@@ -64,7 +64,7 @@ inline constexpr ParamSpec kPredictionWriterParams[] = {
     {"dtype", ParamType::Enum, "null", "cast floating-point outputs to this dtype (null: as returned)", "float32|float16|bfloat16|float64"},
     {"lossy_dtype", ParamType::Enum, "warn", "values the dtype cast turns to inf or zero: counted and warned of at the end, or an error at once", "warn|error"},
     {"fsync", ParamType::Bool, "false", "flush every file to the device before it gets its final name", nullptr},
-    {"max_pending_mb", ParamType::Int, "256", "predictions waiting to be written, in MiB, before the loop waits", nullptr,
+    {"max_pending_mb", ParamType::Int, "64", "predictions waiting to be written, in MiB, before the loop waits", nullptr,
      at_least(1)},
 };
 

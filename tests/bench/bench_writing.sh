@@ -54,6 +54,7 @@ YAML
 run_mode() {
   local mode=$1 out="$work/out_$1"
   rm -rf "$out"
+  sync  # so that no run pays for the writeback of the one before
   local writer=()
   case $mode in
     none) ;;
