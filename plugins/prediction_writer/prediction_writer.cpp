@@ -83,7 +83,8 @@ PredictionWriter::PredictionWriter(const PluginArgs& args)
   if (resume_) earlier_ = EarlierRun(output_dir_);  // read before rank 0 removes the manifest at setup
 }
 
-PredictionWriter::~PredictionWriter() = default;  // the AsyncWriter waits for pending writes
+// Pending writes finish first (the AsyncWriter waits for them), before the epoch file they write into goes.
+PredictionWriter::~PredictionWriter() { writer_.reset(); }
 
 void PredictionWriter::connect(Events& events) {
   control_ = &events.control;

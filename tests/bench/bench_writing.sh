@@ -5,7 +5,8 @@
 # [64, 256, 33] for each batch of 64 sequences of 256 tokens (SEQUENCES of
 # them; 2048 make about 1.1 GB of predictions), on one compute thread.
 # Runs alternate between no writer and each write_interval, REPEATS rounds;
-# the table gives each one's median wall time and peak RSS. Then the batch
+# the table gives each one's median wall time and peak RSS, and its time over
+# the same round's run without a writer (median and range of the rounds). Then the batch
 # files are collected into one file of each format, against `cat` of them.
 #   bash tests/bench/bench_writing.sh [SEQUENCES] [REPEATS] [DIR]   (DIR: where the files go; default a temporary one)
 set -euo pipefail
@@ -71,19 +72,23 @@ modes=(none batch epoch batch_and_epoch no_prefetch)
 for round in $(seq "$repeats"); do
   for mode in "${modes[@]}"; do run_mode "$mode" >> "$work/times_$mode"; done
 done
-base_s=$(cut -d' ' -f1 "$work/times_none" | median)
 base_mib=$(cut -d' ' -f2 "$work/times_none" | median)
 predictions_mb=$(du -sm "$work/out_batch" | cut -f1)
-echo "predict: $sequences sequences x 256 tokens, batch 64, 1 compute thread; $predictions_mb MiB of batch files; median of $repeats"
+echo "predict: $sequences sequences x 256 tokens, batch 64, 1 compute thread; $predictions_mb MiB of batch files; $repeats rounds"
 echo
-echo "| write_interval | wall time | over no writer | peak RSS | RSS / no writer |"
-echo "|---|---|---|---|---|"
+echo "| write_interval | wall time | over no writer (median of rounds) | range | peak RSS | RSS / no writer |"
+echo "|---|---|---|---|---|---|"
 for mode in "${modes[@]}"; do
   s=$(cut -d' ' -f1 "$work/times_$mode" | median)
   mib=$(cut -d' ' -f2 "$work/times_$mode" | median)
-  awk -v m="$mode" -v s="$s" -v b="$base_s" -v r="$mib" -v br="$base_mib" \
+  # Each round's run against the no-writer run of the same round, so that the machine's drift cancels.
+  paste -d' ' <(cut -d' ' -f1 "$work/times_$mode") <(cut -d' ' -f1 "$work/times_none") |
+    awk '{print ($1 / $2 - 1) * 100}' | sort -n > "$work/over_$mode"
+  over=$(median < "$work/over_$mode")
+  awk -v m="$mode" -v s="$s" -v o="$over" -v lo="$(head -1 "$work/over_$mode")" -v hi="$(tail -1 "$work/over_$mode")" \
+    -v r="$mib" -v br="$base_mib" \
     'BEGIN {name = m == "none" ? "no writer" : m == "no_prefetch" ? "no writer, prefetch_batches: 0" : m
-           printf "| %s | %.2f s | %+.1f%% | %d MiB | %.2fx |\n", name, s, (s / b - 1) * 100, r, r / br}'
+           printf "| %s | %.2f s | %+.1f%% | %+.1f%% to %+.1f%% | %d MiB | %.2fx |\n", name, s, o, lo, hi, r, r / br}'
 done
 
 # collect of the batch files, in every format, against cat of the same files;
