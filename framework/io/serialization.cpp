@@ -74,7 +74,7 @@ void write_pickle_records(TorchArchiveWriter& archive, const std::vector<char>& 
 }
 
 FileSum write_torch_file(const c10::IValue& value, const fs::path& path, const SaveOptions& options,
-                      const StorageWriter& write_storage) {
+                         const StorageWriter& write_storage) {
   const fs::path temporary = temporary_path_for(path);
   try {
     const Pickled pickled = pickle_value(value);
@@ -99,9 +99,10 @@ FileSum write_torch_file(const c10::IValue& value, const fs::path& path, const S
 std::vector<std::uint64_t> save_pickled(const c10::IValue& value, const fs::path& path, const SaveOptions& options,
                                         FileSum* sum) {
   std::map<const c10::StorageImpl*, std::uint64_t> storage_offsets;
-  const FileSum written = write_torch_file(value, path, options, [&](TorchArchiveWriter& archive, const std::string& record, const c10::Storage& storage) {
-    storage_offsets[storage.unsafeGetStorageImpl()] = archive.write_record(record, storage.data(), storage.nbytes());
-  });
+  const FileSum written =
+      write_torch_file(value, path, options, [&](TorchArchiveWriter& archive, const std::string& record, const c10::Storage& storage) {
+        storage_offsets[storage.unsafeGetStorageImpl()] = archive.write_record(record, storage.data(), storage.nbytes());
+      });
   if (sum) *sum = written;
   std::vector<std::uint64_t> tensor_offsets;
   for_each_tensor(value, [&](const at::Tensor& t) {

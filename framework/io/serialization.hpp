@@ -47,7 +47,7 @@ void write_pickle_records(TorchArchiveWriter& archive, const std::vector<char>& 
 // Returns the file's size and CRC-32.
 using StorageWriter = std::function<void(TorchArchiveWriter&, const std::string&, const c10::Storage&)>;
 FileSum write_torch_file(const c10::IValue& value, const std::filesystem::path& path, const SaveOptions& options,
-                      const StorageWriter& write_storage);
+                         const StorageWriter& write_storage);
 
 // Reads a file written by save_pickled or by Python's torch.save. Dicts come
 // back as generic dicts (iterate them; do not toTypedDict). `load_record`, if

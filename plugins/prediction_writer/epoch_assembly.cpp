@@ -169,17 +169,17 @@ c10::IValue assemble_epoch_file(const std::vector<WrittenBatch>& batches, const 
 
   FileRanges reader;
   if (format == PredictionFormat::pt) {
-    const FileSum written = write_torch_file(plan.structure, path, save_options,
-                     [&](TorchArchiveWriter& archive, const std::string& record, const c10::Storage& storage) {
-                       const auto found = tensor_of_storage.find(storage.unsafeGetStorageImpl());
-                       if (found == tensor_of_storage.end()) {  // one of `whole`, in memory
-                         archive.write_record(record, storage.data(), storage.nbytes());
-                         return;
-                       }
-                       archive.begin_record(record, storage.nbytes());
-                       TensorStreamer(archive, reader, *found->second, locations).stream();
-                       archive.end_record();
-                     });
+    const FileSum written = write_torch_file(
+        plan.structure, path, save_options, [&](TorchArchiveWriter& archive, const std::string& record, const c10::Storage& storage) {
+          const auto found = tensor_of_storage.find(storage.unsafeGetStorageImpl());
+          if (found == tensor_of_storage.end()) {  // one of `whole`, in memory
+            archive.write_record(record, storage.data(), storage.nbytes());
+            return;
+          }
+          archive.begin_record(record, storage.nbytes());
+          TensorStreamer(archive, reader, *found->second, locations).stream();
+          archive.end_record();
+        });
     if (sum) *sum = written;
     return plan.structure;
   }
