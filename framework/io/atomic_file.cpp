@@ -1,6 +1,7 @@
 #include "minitrain/io/atomic_file.hpp"
 
 #include <fcntl.h>
+#include <sys/uio.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -36,14 +37,34 @@ void commit_file(const fs::path& temporary, const fs::path& path, const SaveOpti
 }
 
 void write_all_at(int fd, const void* data, std::size_t size, std::uint64_t offset, const std::string& shown_name) {
-  const char* bytes = static_cast<const char*>(data);
-  while (size > 0) {
-    const ssize_t n = ::pwrite(fd, bytes, std::min<std::size_t>(size, 1u << 30), static_cast<off_t>(offset));
+  write_all_at(fd, {}, {static_cast<const char*>(data), size}, offset, shown_name);
+}
+
+void write_all_at(int fd, std::span<const char> head, std::span<const char> body, std::uint64_t offset,
+                  const std::string& shown_name) {
+  iovec pieces[2] = {{const_cast<char*>(head.data()), head.size()}, {const_cast<char*>(body.data()), body.size()}};
+  iovec* next = pieces;
+  int count = 2;
+  for (;;) {
+    while (count > 0 && next->iov_len == 0) {
+      ++next;
+      --count;
+    }
+    if (count == 0) return;
+    const ssize_t n = ::pwritev(fd, next, count, static_cast<off_t>(offset));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw Error(fmt::format("cannot write {}: {}", shown_name, std::strerror(errno)));
-    bytes += n;
     offset += static_cast<std::uint64_t>(n);
-    size -= static_cast<std::size_t>(n);
+    for (std::size_t done = static_cast<std::size_t>(n); done > 0;) {  // a short write: step past what went out
+      const std::size_t step = std::min(done, next->iov_len);
+      next->iov_base = static_cast<char*>(next->iov_base) + step;
+      next->iov_len -= step;
+      done -= step;
+      if (next->iov_len == 0 && done > 0) {
+        ++next;
+        --count;
+      }
+    }
   }
 }
 
@@ -61,28 +82,19 @@ AtomicFile::~AtomicFile() {
   fs::remove(temporary_, ignored);
 }
 
-void AtomicFile::write_all(const char* data, std::size_t size) {
-  while (size > 0) {
-    const ssize_t n = ::write(fd_, data, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw Error(fmt::format("cannot write {}: {}", path_.string(), std::strerror(errno)));
-    data += n;
-    size -= static_cast<std::size_t>(n);
-  }
-}
-
 void AtomicFile::flush() {
-  write_all(buffer_.data(), buffer_.size());
+  write_all_at(fd_, buffer_.data(), buffer_.size(), written_ - buffer_.size(), path_.string());
   buffer_.clear();
 }
 
 void AtomicFile::append(const void* data, std::size_t size) {
-  if (buffer_.size() + size > buffer_.capacity()) flush();
   const char* bytes = static_cast<const char*>(data);
-  if (size >= buffer_.capacity())
-    write_all(bytes, size);  // large pieces go to the kernel straight from their own memory
-  else
+  if (buffer_.size() + size <= buffer_.capacity()) {
     buffer_.insert(buffer_.end(), bytes, bytes + size);
+  } else {  // what the buffer holds goes out with the new piece, which goes to the kernel straight from its own memory
+    write_all_at(fd_, buffer_, {bytes, size}, written_ - buffer_.size(), path_.string());
+    buffer_.clear();
+  }
   written_ += size;
 }
 

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +35,11 @@ void commit_file(const std::filesystem::path& temporary, const std::filesystem::
 // many pwrite calls it takes. Throws Error naming `shown_name` and the reason.
 void write_all_at(int fd, const void* data, std::size_t size, std::uint64_t offset, const std::string& shown_name);
 
+// The same for `head` followed by `body`, in one pwritev where the kernel takes it all:
+// a buffered header goes out with the data after it, one system call instead of two.
+void write_all_at(int fd, std::span<const char> head, std::span<const char> body, std::uint64_t offset,
+                  const std::string& shown_name);
+
 // A file written through a buffer into its temporary name; commit() gives it
 // its final name, and a file never committed is removed. Errors name `path`.
 class AtomicFile : public ByteSink {
@@ -49,7 +55,6 @@ class AtomicFile : public ByteSink {
 
  private:
   void flush();
-  void write_all(const char* data, std::size_t size);
   std::filesystem::path path_;
   std::filesystem::path temporary_;
   SaveOptions options_;

@@ -150,38 +150,21 @@ bool TorchArchiveWriter::needs_zip64(std::uint64_t value) const {
   return options_.force_zip64 || value >= kMax32;
 }
 
+// The buffer always holds the bytes just before offset_.
 void TorchArchiveWriter::flush_buffer() {
-  std::size_t done = 0;
-  while (done < buffer_.size()) {
-    const ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw Error(fmt::format("cannot write {}: {}", shown_name_, std::strerror(errno)));
-    }
-    done += static_cast<std::size_t>(n);
-  }
+  write_all_at(fd_, buffer_.data(), buffer_.size(), offset_ - buffer_.size(), shown_name_);
   buffer_.clear();
 }
 
 void TorchArchiveWriter::write_bytes(const void* data, std::size_t size) {
-  offset_ += size;
-  if (size < kBufferSize && buffer_.size() + size <= kBufferSize) {
-    const char* bytes = static_cast<const char*>(data);
-    buffer_.insert(buffer_.end(), bytes, bytes + size);
-    return;
-  }
-  flush_buffer();
-  // Big pieces go to the kernel straight from the caller's memory.
   const char* bytes = static_cast<const char*>(data);
-  while (size > 0) {
-    const ssize_t n = ::write(fd_, bytes, std::min<std::size_t>(size, 1u << 30));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw Error(fmt::format("cannot write {}: {}", shown_name_, std::strerror(errno)));
-    }
-    bytes += n;
-    size -= static_cast<std::size_t>(n);
+  if (size < kBufferSize && buffer_.size() + size <= kBufferSize) {
+    buffer_.insert(buffer_.end(), bytes, bytes + size);
+  } else {  // big pieces go to the kernel straight from the caller's memory, with the buffered header before them
+    write_all_at(fd_, buffer_, {bytes, size}, offset_ - buffer_.size(), shown_name_);
+    buffer_.clear();
   }
+  offset_ += size;
 }
 
 void TorchArchiveWriter::write_local_header(const std::string& name, std::uint64_t size) {
@@ -238,11 +221,9 @@ std::size_t TorchArchiveWriter::reserve_record(const std::string& name, std::uin
   if (in_record_) throw Error("TorchArchiveWriter: reserve_record while a record is open");
   entries_.push_back({archive_record_name(name), offset_, size, 0});
   write_local_header(entries_.back().name, size);
-  flush_buffer();
+  flush_buffer();  // the buffer holds only bytes that follow one another
   reserved_.push_back({entries_.size() - 1, offset_, 0});
   offset_ += size;
-  if (::lseek(fd_, static_cast<off_t>(offset_), SEEK_SET) < 0)
-    throw Error(fmt::format("cannot write {}: {}", shown_name_, std::strerror(errno)));
   return reserved_.size() - 1;
 }
 
@@ -271,8 +252,7 @@ void TorchArchiveWriter::patch_crc(const Entry& entry) {
     std::memcpy(buffer_.data() + (position - buffered_from), crc, 4);
     return;
   }
-  if (::pwrite(fd_, crc, 4, static_cast<off_t>(position)) != 4)
-    throw Error(fmt::format("cannot write {}: {}", shown_name_, std::strerror(errno)));
+  write_all_at(fd_, crc, 4, position, shown_name_);
 }
 
 void TorchArchiveWriter::finish() {
