@@ -5,15 +5,18 @@
 
 #include <ATen/ATen.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
 
 #include "minitrain/base/error.hpp"
 #include "minitrain/base/torch_compat.hpp"
+#include "minitrain/distributed/local_address.hpp"
 
 namespace minitrain {
 
@@ -22,8 +25,11 @@ namespace {
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
 std::string reason_of(const std::exception& e) {
-  if (const auto* c10 = dynamic_cast<const c10::Error*>(&e)) return first_line(c10->what_without_backtrace());
-  return first_line(e.what());
+  std::string reason = first_line(e.what());
+  if (const auto* c10 = dynamic_cast<const c10::Error*>(&e)) reason = first_line(c10->what_without_backtrace());
+  if (reason.rfind("[enforce fail at ", 0) == 0 && reason.find("] ") != std::string::npos)
+    reason.erase(0, reason.find("] ") + 2);  // Gloo's source location means nothing to a user
+  return reason;
 }
 
 int integer_variable(const EnvLookup& lookup, const char* name, int fallback, int minimum) {
@@ -63,12 +69,52 @@ DistributedEnv distributed_env_from(const EnvLookup& lookup) {
   if (const char* addr = lookup("MASTER_ADDR")) env.master_addr = addr;
   env.master_port = integer_variable(lookup, "MASTER_PORT", env.master_port, 1);
   if (env.master_port > 65535) throw ConfigError(fmt::format("environment variable MASTER_PORT={} is not a port", env.master_port));
+  if (const char* names = lookup("GLOO_SOCKET_IFNAME")) {
+    for (std::string_view rest = names; !rest.empty();) {
+      const std::string_view name = rest.substr(0, rest.find(','));
+      if (!name.empty()) env.socket_interfaces.emplace_back(name);
+      rest.remove_prefix(std::min(rest.size(), name.size() + 1));
+    }
+  }
   return env;
 }
 
 DistributedEnv distributed_env() {
   return distributed_env_from([](const char* name) { return std::getenv(name); });
 }
+
+namespace {
+
+// Gloo's sockets: on the interfaces GLOO_SOCKET_IFNAME names, else on the address this host reaches rank 0 from.
+std::vector<std::shared_ptr<::gloo::transport::Device>> gloo_devices(const DistributedEnv& env) {
+  std::vector<std::shared_ptr<::gloo::transport::Device>> devices;
+  for (const std::string& name : env.socket_interfaces) {
+    const std::vector<std::string> names = network_interface_names();
+    const std::string problem = fmt::format("rank {}: environment variable GLOO_SOCKET_IFNAME names '{}'", env.rank, name);
+    const std::string fix = fmt::format("this host's interfaces are {}; name the one that reaches the other ranks' hosts "
+                                        "(`ip -brief address` lists them with their addresses)",
+                                        fmt::join(names, ", "));
+    if (std::find(names.begin(), names.end(), name) == names.end())
+      throw ConfigError(fmt::format("{}, which this host does not have: {}", problem, fix));
+    try {
+      devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(name));
+    } catch (const std::exception& e) {
+      throw ConfigError(fmt::format("{}, which the collectives cannot use ({}): {}", problem, reason_of(e), fix));
+    }
+  }
+  if (devices.empty()) {
+    std::string address;
+    try {
+      address = local_address_towards(env.master_addr);
+    } catch (const Error& e) {
+      throw Error(fmt::format("rank {}: {}", env.rank, e.what()));
+    }
+    devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(address));
+  }
+  return devices;
+}
+
+}  // namespace
 
 struct Communicator::Group {
   c10::intrusive_ptr<c10d::Store> store;
@@ -86,6 +132,8 @@ Communicator::Communicator(const DistributedEnv& env, std::chrono::milliseconds 
   options.waitWorkers = true;
   options.timeout = timeout;
   compat::use_plain_sockets(options);
+  auto gloo_options = c10d::ProcessGroupGloo::Options::create(timeout);
+  gloo_options->devices = gloo_devices(env);  // before the rendezvous: a wrong interface is found without waiting for the others
   try {
     group_->store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, options);
   } catch (const std::exception& e) {
@@ -100,9 +148,6 @@ Communicator::Communicator(const DistributedEnv& env, std::chrono::milliseconds 
                             env.rank, where, seconds, reason));
   }
   try {
-    auto gloo_options = c10d::ProcessGroupGloo::Options::create(timeout);
-    gloo_options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(
-        env.master_addr == "localhost" || env.master_addr.rfind("127.", 0) == 0 ? "127.0.0.1" : env.master_addr));
     group_->gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(group_->store, env.rank, env.world_size, gloo_options);
   } catch (const std::exception& e) {
     throw not_all_joined(env, where, seconds, reason_of(e));  // LibTorch 1.13 waits for them here

@@ -21,9 +21,12 @@ struct DistributedEnv {
   int local_rank = 0;
   std::string master_addr = "127.0.0.1";
   int master_port = 29500;
+  // GLOO_SOCKET_IFNAME, split at its commas: the interfaces the collectives use, as
+  // PyTorch reads it. Empty: the one this host reaches MASTER_ADDR through.
+  std::vector<std::string> socket_interfaces;
 };
 
-// RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT (none set: one
+// RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT, GLOO_SOCKET_IFNAME (none set: one
 // process). Throws ConfigError naming the variable that is malformed or missing.
 using EnvLookup = std::function<const char*(const char*)>;
 DistributedEnv distributed_env_from(const EnvLookup& lookup);

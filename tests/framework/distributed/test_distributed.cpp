@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <map>
 #include <set>
 #include <thread>
@@ -62,6 +63,9 @@ TEST_CASE("torchrun's variables say where a process sits, and bad ones are named
   CHECK(env.local_rank == 1);
   CHECK(env.master_addr == "node0");
   CHECK(env.master_port == 1234);
+  CHECK(env.socket_interfaces.empty());
+  CHECK(distributed_env_from(variables({{"GLOO_SOCKET_IFNAME", "eth0,,ib0,"}})).socket_interfaces ==
+        std::vector<std::string>{"eth0", "ib0"});
   CHECK_THROWS_WITH_AS(distributed_env_from(variables({{"WORLD_SIZE", "two"}})),
                        "environment variable WORLD_SIZE='two': expected an integer of at least 1", ConfigError);
   CHECK_THROWS_WITH_AS(distributed_env_from(variables({{"WORLD_SIZE", "2"}, {"RANK", "2"}})),
@@ -96,7 +100,9 @@ TEST_CASE("two ranks average gradients in buckets, sum metrics and share rank 0'
   std::vector<std::string> errors(2);
   auto rank_main = [&](int rank) {
     try {
-      Communicator communicator(DistributedEnv{rank, 2, rank, "127.0.0.1", port}, std::chrono::seconds(20));
+      // Rank 1 names its interface as GLOO_SOCKET_IFNAME would; rank 0 takes the one that reaches MASTER_ADDR.
+      const std::vector<std::string> interfaces = rank == 1 ? std::vector<std::string>{"lo"} : std::vector<std::string>{};
+      Communicator communicator(DistributedEnv{rank, 2, rank, "127.0.0.1", port, interfaces}, std::chrono::seconds(20));
       // Three tensors, a bucket small enough to need two calls.
       std::vector<at::Tensor> gradients{at::full({3}, rank + 1.0), at::full({2, 2}, 10.0 * rank), at::full({5}, -rank * 1.0)};
       communicator.average(gradients, /*bucket_bytes=*/16);
@@ -121,4 +127,15 @@ TEST_CASE("two ranks average gradients in buckets, sum metrics and share rank 0'
   CHECK(sums[0] == std::vector<double>{3.0, 20.0});
   CHECK(sums[1] == sums[0]);
   CHECK(at::equal(broadcast[1], at::full({4}, 100.0)));
+}
+
+TEST_CASE("an interface this host lacks, or a MASTER_ADDR that does not resolve, is named at once, before any waiting") {
+  const auto start = std::chrono::steady_clock::now();
+  CHECK_THROWS_WITH_AS(Communicator(DistributedEnv{0, 2, 0, "127.0.0.1", free_port(), {"lo", "nosuch0"}}, std::chrono::seconds(30)),
+                       doctest::Contains("rank 0: environment variable GLOO_SOCKET_IFNAME names 'nosuch0', which this host "
+                                         "does not have: this host's interfaces are lo"),
+                       ConfigError);
+  CHECK_THROWS_WITH_AS(Communicator(DistributedEnv{1, 2, 1, "no-such-host.invalid", free_port()}, std::chrono::seconds(30)),
+                       doctest::Contains("rank 1: cannot resolve MASTER_ADDR=no-such-host.invalid: "), Error);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(25));  // neither waited out its timeout
 }
