@@ -16,6 +16,8 @@ packages=(
   libopenblas0-openmp
   # tests: unit framework and Python-side readers of prediction files
   doctest-dev python3-torch python3-h5py
+  # tests of ranks on several hosts: network namespaces and veth pairs (ip)
+  iproute2
   # fuzzing (the fuzz preset): Clang with libFuzzer and its sanitizer runtimes
   clang
 )

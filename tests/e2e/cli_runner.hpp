@@ -16,6 +16,7 @@
 namespace minitrain::e2e {
 
 namespace fs = std::filesystem;
+using minitrain::testing::TempDir;
 
 inline const fs::path kSource = MINITRAIN_SOURCE_DIR;
 inline const std::string kCli = MINITRAIN_CLI;

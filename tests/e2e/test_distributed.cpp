@@ -11,6 +11,7 @@
 #include <string>
 
 #include "e2e/cli_runner.hpp"
+#include "e2e/linear_job.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
@@ -19,26 +20,6 @@ using minitrain::testing::TempDir;
 using namespace minitrain::e2e;
 
 namespace {
-
-// A seeded linear regression on synthetic data: no dropout and no random
-// masking, so runs can be compared number for number.
-fs::path linear_job(const TempDir& dir) {
-  const Result model = run(fmt::format(
-      "{} -c \"import torch; torch.manual_seed(0); m = torch.nn.Linear(16, 1); "
-      "torch.save(dict(m.state_dict()), '{}'); torch.jit.save(torch.jit.script(m), '{}')\"",
-      MINITRAIN_PYTHON, (dir / "linear_untrained.pt").string(), (dir / "linear.pt").string()));
-  REQUIRE(model.exit_code == 0);
-  return minitrain::testing::write_file(dir / "linear.yaml", fmt::format(R"(seed_everything: 0
-trainer: {{max_epochs: 3}}
-model: {{torchscript: {}, loss: mse}}
-optimizer: {{class_path: sgd, init_args: {{lr: 0.05, momentum: 0.9}}}}
-data:
-  batch_size: 8
-  train: {{synthetic: 64, num_features: 16, num_classes: 0}}
-  val: {{synthetic: 30, num_features: 16, num_classes: 0, seed: 1}}
-)",
-                                                                         (dir / "linear.pt").string()));
-}
 
 // A port that something else is listening on, for as long as this object lives.
 class BusyPort {
@@ -77,14 +58,7 @@ TEST_CASE("2 ranks with half the batch each reach the weights 1 rank reaches wit
   CHECK(two.output.find("rank 0 info epoch 2 done: train_loss") != std::string::npos);
   CHECK(two.output.find("rank 1 info") == std::string::npos);  // only rank 0 logs
 
-  const Result compare = run(fmt::format(
-      "{} -c \"import torch; a = torch.load('{}'); b = torch.load('{}'); c = torch.load('{}'); "
-      "assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a), [(a[k] - b[k]).abs().max() for k in a]; "
-      "assert not torch.allclose(a['weight'], c['weight']); print('equal weights')\"",
-      MINITRAIN_PYTHON, (dir / "one" / "checkpoints" / "weights.pt").string(),
-      (dir / "two" / "checkpoints" / "weights.pt").string(), (dir / "linear_untrained.pt").string()));
-  INFO(compare.output);
-  CHECK(compare.output.find("equal weights") != std::string::npos);
+  check_same_trained_weights(dir, "one", "two", 1e-6);
 }
 
 TEST_CASE("3 ranks predict every sample exactly once, and collect puts them back in dataset order") {
