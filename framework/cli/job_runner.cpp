@@ -254,14 +254,24 @@ void run_job(const JobRequest& request) {
 
   // fit with a training checkpoint goes on where it stopped; bare weights only start from there.
   std::optional<LoadedCheckpoint> resume;
-  if (job.ckpt_path) {
-    LoadedCheckpoint loaded{load_pickled(*job.ckpt_path), *job.ckpt_path};
+  const fs::path checkpoint_dir = job.trainer.default_root_dir / "checkpoints";
+  std::optional<fs::path> ckpt_path = job.ckpt_path;
+  if (request.stage == Stage::fit && env.restart_count > 0) {
+    // A restarted fit goes on from the last epoch the failed attempt finished, as Lightning's ckpt_path="last".
+    if (fs::exists(checkpoint_dir / "last.pt"))
+      ckpt_path = checkpoint_dir / "last.pt";
+    else
+      log::warn(fmt::format("restart {}: no {} yet, so fit starts from the beginning again", env.restart_count,
+                            (checkpoint_dir / "last.pt").string()));
+  }
+  if (ckpt_path) {
+    LoadedCheckpoint loaded{load_pickled(*ckpt_path), *ckpt_path};
     if (request.stage == Stage::fit && is_training_checkpoint(loaded.value)) {
-      log::info(fmt::format("resuming fit from {}", job.ckpt_path->string()));
+      log::info(fmt::format("resuming fit from {}", ckpt_path->string()));
       resume = std::move(loaded);
     } else {
       load_weights(module->network(), loaded.value, loaded.file);
-      log::info(fmt::format("loaded weights from {}", job.ckpt_path->string()));
+      log::info(fmt::format("loaded weights from {}", ckpt_path->string()));
     }
   } else if (request.stage != Stage::fit && !job.model.kind->carries_weights) {
     log::warn(fmt::format("no ckpt_path in the job: {} runs with the model's initial weights", to_string(request.stage)));
@@ -294,7 +304,6 @@ void run_job(const JobRequest& request) {
   options.global_rank = env.rank;
   options.world_size = env.world_size;
   options.communicator = communicator.get();
-  const fs::path checkpoint_dir = job.trainer.default_root_dir / "checkpoints";
   const bool writes_checkpoints = request.stage == Stage::fit && env.rank == 0;  // the ranks' weights are equal
   if (request.stage == Stage::fit) options.resume_from = std::move(resume);
   if (writes_checkpoints) {

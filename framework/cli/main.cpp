@@ -72,6 +72,9 @@ int main(int argc, char** argv) {
                                                   "minitrain launch --nproc 2 fit --config job.yaml");
   launch->add_option("--nproc", launch_request.nproc, "ranks to start on this machine")->required();
   launch->add_option("--master_port", master_port, "the port rank 0 listens on (default: a free one)");
+  launch->add_option("--max_restarts", launch_request.max_restarts,
+                     "when a rank fails, start all ranks again up to this many times: fit goes on from its last "
+                     "checkpoint, a prediction_writer resumes (default 0)");
   launch->prefix_command();
   std::string collect_input, collect_output, collect_format, collect_x_key;
   CLI::App* collect = app.add_subcommand("collect", "merge every rank's prediction files into one, in dataset order");

@@ -69,6 +69,7 @@ DistributedEnv distributed_env_from(const EnvLookup& lookup) {
   if (const char* addr = lookup("MASTER_ADDR")) env.master_addr = addr;
   env.master_port = integer_variable(lookup, "MASTER_PORT", env.master_port, 1);
   if (env.master_port > 65535) throw ConfigError(fmt::format("environment variable MASTER_PORT={} is not a port", env.master_port));
+  env.restart_count = integer_variable(lookup, "MINITRAIN_RESTART_COUNT", 0, 0);
   if (const char* names = lookup("GLOO_SOCKET_IFNAME")) {
     for (std::string_view rest = names; !rest.empty();) {
       const std::string_view name = rest.substr(0, rest.find(','));
@@ -163,8 +164,8 @@ void run_collective(int rank, const char* what, Start start) {
   try {
     start()->wait();
   } catch (const std::exception& e) {
-    throw Error(fmt::format("rank {}: {} failed: {} (another rank has probably stopped; its own error says why)", rank,
-                            what, reason_of(e)));
+    throw Error(fmt::format("rank {}: {} failed: {} ({}; its own error says why)", rank, what, reason_of(e),
+                            kAnotherRankStopped));
   }
 }
 }  // namespace

@@ -10,9 +10,14 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace minitrain {
+
+// What a collective's error says when its cause is likely another rank's stop;
+// a launcher looks for the rank whose error does not say it.
+inline constexpr std::string_view kAnotherRankStopped = "another rank has probably stopped";
 
 // This process's place in the run.
 struct DistributedEnv {
@@ -24,10 +29,13 @@ struct DistributedEnv {
   // GLOO_SOCKET_IFNAME, split at its commas: the interfaces the collectives use, as
   // PyTorch reads it. Empty: the one this host reaches MASTER_ADDR through.
   std::vector<std::string> socket_interfaces;
+  // MINITRAIN_RESTART_COUNT: how often `minitrain launch --max_restarts` has started
+  // the ranks again (0: the first attempt). A restart goes on from what was saved.
+  int restart_count = 0;
 };
 
-// RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT, GLOO_SOCKET_IFNAME (none set: one
-// process). Throws ConfigError naming the variable that is malformed or missing.
+// RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT, GLOO_SOCKET_IFNAME and
+// MINITRAIN_RESTART_COUNT (none set: one process, first attempt). Throws ConfigError naming the variable that is malformed or missing.
 using EnvLookup = std::function<const char*(const char*)>;
 DistributedEnv distributed_env_from(const EnvLookup& lookup);
 DistributedEnv distributed_env();  // from this process's environment

@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include "minitrain/base/error.hpp"
+#include "minitrain/base/log.hpp"
+#include "minitrain/distributed/distributed.hpp"
 #include "minitrain/io/prediction_files.hpp"
 
 namespace minitrain::plugins {
@@ -51,6 +53,15 @@ void check_output_dir(const fs::path& dir, bool refuse_existing) {
                             "you can write to",
                             dir.string(), ancestor.string(),
                             fs::is_directory(ancestor, ec) ? "not writable by this user" : "not a directory"));
+}
+
+bool resumes(bool resume, bool overwrite) {
+  if (resume || overwrite) return resume;
+  const int restart = distributed_env().restart_count;
+  if (restart > 0)
+    log::info(fmt::format("prediction_writer: restart {}: keeping the complete files of the attempt that failed, "
+                          "as resume: true does", restart));
+  return restart > 0;
 }
 
 }  // namespace minitrain::plugins

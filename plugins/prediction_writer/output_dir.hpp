@@ -1,6 +1,7 @@
 #pragma once
 // The writer's output_dir: checked before a run starts, and its prediction
-// files found for overwrite, resume and the refusal to mix runs.
+// files found for overwrite, resume (asked for, or after a restart) and the
+// refusal to mix runs.
 #include <filesystem>
 #include <optional>
 #include <vector>
@@ -17,5 +18,10 @@ void refuse_existing_predictions(const std::filesystem::path& dir, std::optional
 // Error unless `dir` is, or can be made, a directory this user can write to;
 // and, if `refuse_existing`, one without prediction files. Creates nothing.
 void check_output_dir(const std::filesystem::path& dir, bool refuse_existing);
+
+// Whether the writer resumes: when asked to (`resume`), and in a run that `minitrain launch
+// --max_restarts` started again, unless asked to overwrite: that run keeps the complete files
+// of the attempt that failed (logged), as torchrun users make their jobs do.
+bool resumes(bool resume, bool overwrite);
 
 }  // namespace minitrain::plugins

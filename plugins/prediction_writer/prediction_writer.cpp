@@ -61,7 +61,7 @@ PredictionWriter::PredictionWriter(const PluginArgs& args)
       format_(args.string("format") == "safetensors" ? PredictionFormat::safetensors : PredictionFormat::pt),
       write_interval_(write_interval_named(args.string("write_interval"))),
       overwrite_(args.boolean("overwrite")),
-      resume_(args.boolean("resume")) {
+      resume_(resumes(args.boolean("resume"), overwrite_)) {
   if (overwrite_ && resume_)
     throw Error("prediction_writer: overwrite and resume cannot both be true: overwrite replaces an earlier run's "
                 "files, resume keeps them\n  fix: set one of them to false");
