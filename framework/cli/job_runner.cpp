@@ -6,6 +6,7 @@
 #include <torch/cuda.h>
 #include <torch/nn/module.h>
 
+#include <chrono>
 #include <iostream>
 #include <map>
 #include <span>
@@ -234,8 +235,10 @@ void run_job(const JobRequest& request) {
   // Every rank has checked the same job above, so a bad one stops them all before any waits for the others.
   std::unique_ptr<Communicator> communicator;
   if (env.world_size > 1) {
+    const auto rendezvous_start = std::chrono::steady_clock::now();
     communicator = std::make_unique<Communicator>(env, std::chrono::seconds(job.trainer.distributed_timeout_s));
-    log::info(fmt::format("{} ranks met at {}:{}", env.world_size, env.master_addr, env.master_port));
+    const std::chrono::duration<double> waited = std::chrono::steady_clock::now() - rendezvous_start;
+    log::info(fmt::format("{} ranks met at {}:{} in {:.2f} s", env.world_size, env.master_addr, env.master_port, waited.count()));
   }
   // From here on a signal stops the run at a batch boundary; before, it ends the process at once.
   install_interrupt_handlers();

@@ -42,6 +42,39 @@ class BusyPort {
   int port_ = 0;
 };
 
+// Predicts the shipped sequences on one rank (dir/single, one epoch file) and on `ranks` ranks
+// (dir/`name`, batch files); checks the manifest lists `files` files and that collect of them
+// equals the one rank's epoch file.
+void predict_on_ranks_and_collect(const TempDir& dir, const std::string& name, int ranks, int files) {
+  const std::string shared = "--ckpt_path=null --trainer.callbacks[0].init_args.output_dir=";
+  const Result single = run_cli("predict --config configs/predict_epoch.yaml " + shared + (dir / "single").string());
+  INFO(single.output);
+  REQUIRE(single.exit_code == 0);
+  const Result many = run_cli(fmt::format("launch --nproc {} predict --config configs/predict.yaml {}{}", ranks, shared,
+                                          (dir / name).string()));
+  INFO(many.output);
+  REQUIRE(many.exit_code == 0);
+  CHECK(many.output.find(fmt::format("{} ranks met at 127.0.0.1:", ranks)) != std::string::npos);
+  for (int rank = 0; rank < ranks; ++rank)
+    CHECK(fs::exists(dir / name / fmt::format("predictions__rank_{}__batch_0.pt", rank)));
+  const Result manifest =
+      run(fmt::format("{} tests/e2e/check_manifest.py {} {}", MINITRAIN_PYTHON, (dir / name).string(), ranks));
+  INFO(manifest.output);
+  CHECK(manifest.output.find(fmt::format("check_manifest: OK: {} files of {} rank(s), 45 samples", files, ranks)) !=
+        std::string::npos);
+
+  const std::string collected = (dir / "collected.pt").string();
+  const Result collect = run_cli(fmt::format("collect --input {} --output {}", (dir / name).string(), collected));
+  INFO(collect.output);
+  REQUIRE(collect.exit_code == 0);
+  CHECK(collect.output.find(fmt::format("collect: 45 samples from {} file(s) of {} rank(s)", files, ranks)) !=
+        std::string::npos);
+  const Result compare = run(fmt::format("{} tests/e2e/compare_collected.py {} {}", MINITRAIN_PYTHON, collected,
+                                         (dir / "single" / "predictions__rank_0.pt").string()));
+  INFO(compare.output);
+  CHECK(compare.output.find("compare_collected: OK: 45 samples") != std::string::npos);
+}
+
 }  // namespace
 
 TEST_CASE("2 ranks with half the batch each reach the weights 1 rank reaches with the whole batch") {
@@ -63,28 +96,7 @@ TEST_CASE("2 ranks with half the batch each reach the weights 1 rank reaches wit
 
 TEST_CASE("3 ranks predict every sample exactly once, and collect puts them back in dataset order") {
   TempDir dir;
-  const std::string shared = "--ckpt_path=null --trainer.callbacks[0].init_args.output_dir=";
-  const Result single = run_cli("predict --config configs/predict_epoch.yaml " + shared + (dir / "single").string());
-  INFO(single.output);
-  REQUIRE(single.exit_code == 0);
-  const Result three = run_cli("launch --nproc 3 predict --config configs/predict.yaml " + shared + (dir / "three").string());
-  INFO(three.output);
-  REQUIRE(three.exit_code == 0);
-  for (int rank = 0; rank < 3; ++rank)
-    CHECK(fs::exists(dir / "three" / fmt::format("predictions__rank_{}__batch_0.pt", rank)));
-  const Result manifest = run(fmt::format("{} tests/e2e/check_manifest.py {} 3", MINITRAIN_PYTHON, (dir / "three").string()));
-  INFO(manifest.output);
-  CHECK(manifest.output.find("check_manifest: OK: 6 files of 3 rank(s), 45 samples") != std::string::npos);
-
-  const std::string collected = (dir / "collected.pt").string();
-  const Result collect = run_cli(fmt::format("collect --input {} --output {}", (dir / "three").string(), collected));
-  INFO(collect.output);
-  REQUIRE(collect.exit_code == 0);
-  CHECK(collect.output.find("collect: 45 samples from 6 file(s) of 3 rank(s)") != std::string::npos);
-  const Result compare = run(fmt::format("{} tests/e2e/compare_collected.py {} {}", MINITRAIN_PYTHON, collected,
-                                         (dir / "single" / "predictions__rank_0.pt").string()));
-  INFO(compare.output);
-  CHECK(compare.output.find("compare_collected: OK: 45 samples") != std::string::npos);
+  predict_on_ranks_and_collect(dir, "three", 3, 6);
 
   SUBCASE("a file the manifest lists is missing") {
     fs::remove(dir / "three" / "predictions__rank_1__batch_1.pt");
@@ -120,6 +132,11 @@ TEST_CASE("3 ranks predict every sample exactly once, and collect puts them back
     CHECK(r.output.find("dataset indices found more than once: 2, 5, 8") != std::string::npos);
     CHECK(r.output.find("(e.g. 2 in predictions__rank_2__batch_0.pt and predictions__rank_3__batch_0.pt)") != std::string::npos);
   }
+}
+
+TEST_CASE("16 ranks predict every sample exactly once, and collect equals one rank's epoch file") {
+  TempDir dir;
+  predict_on_ranks_and_collect(dir, "sixteen", 16, 16);
 }
 
 TEST_CASE("faults end every rank with a clear error, never a hang") {

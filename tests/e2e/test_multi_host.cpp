@@ -60,7 +60,7 @@ TEST_CASE("fit with its 2 ranks on 2 hosts reaches the weights the same ranks re
                                      dir.path());
   INFO(two_hosts.output);
   REQUIRE(two_hosts.output.find("rank 0 exit 0\nrank 1 exit 0\n") != std::string::npos);
-  CHECK(two_hosts.output.find("2 ranks met at 10.77.0.1:29500") != std::string::npos);
+  CHECK(two_hosts.output.find("2 ranks met at 10.77.0.1:29500 in ") != std::string::npos);
   check_same_trained_weights(dir, "one", "two", 0);
 }
 
