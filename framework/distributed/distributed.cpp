@@ -16,6 +16,7 @@
 
 #include "minitrain/base/error.hpp"
 #include "minitrain/base/torch_compat.hpp"
+#include "minitrain/distributed/liveness.hpp"
 #include "minitrain/distributed/local_address.hpp"
 
 namespace minitrain {
@@ -153,19 +154,25 @@ Communicator::Communicator(const DistributedEnv& env, std::chrono::milliseconds 
   } catch (const std::exception& e) {
     throw not_all_joined(env, where, seconds, reason_of(e));  // LibTorch 1.13 waits for them here
   }
+  // Heartbeats often enough that a silent rank stands out well within the timeout.
+  const auto period = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(timeout / 10),
+                                 std::chrono::milliseconds(100), std::chrono::milliseconds(1000));
+  liveness_ = std::make_unique<Liveness>(env, period);
 }
 
 Communicator::~Communicator() = default;
 
 namespace {
-// Runs one collective to its end, turning c10d's failures into a message that says what was going on.
+// Runs one collective to its end, turning c10d's failures into a message that says what was going on
+// and, where the heartbeats show it, which rank was lost.
 template <class Start>
-void run_collective(int rank, const char* what, Start start) {
+void run_collective(int rank, const Liveness& liveness, const char* what, Start start) {
   try {
     start()->wait();
   } catch (const std::exception& e) {
-    throw Error(fmt::format("rank {}: {} failed: {} ({}; its own error says why)", rank, what, reason_of(e),
-                            kAnotherRankStopped));
+    const std::string lost = liveness.lost();
+    throw Error(fmt::format("rank {}: {} failed: {} ({}{}; its own error says why)", rank, what, reason_of(e),
+                            kAnotherRankStopped, lost.empty() ? "" : ": lost " + lost));
   }
 }
 }  // namespace
@@ -173,7 +180,7 @@ void run_collective(int rank, const char* what, Start start) {
 void Communicator::broadcast_from_rank0(const std::vector<at::Tensor>& tensors, const char* what) {
   for (const at::Tensor& tensor : tensors) {
     std::vector<at::Tensor> one{tensor};
-    run_collective(env_.rank, what, [&] { return group_->gloo->broadcast(one); });
+    run_collective(env_.rank, *liveness_, what, [&] { return group_->gloo->broadcast(one); });
   }
 }
 
@@ -190,7 +197,7 @@ void Communicator::average(const std::vector<at::Tensor>& tensors, std::size_t b
     std::vector<at::Tensor> flat_parts;
     for (std::size_t i = begin; i < end; ++i) flat_parts.push_back(tensors[i].reshape({-1}));
     std::vector<at::Tensor> bucket{at::cat(flat_parts)};
-    run_collective(env_.rank, "averaging gradients", [&] { return group_->gloo->allreduce(bucket); });
+    run_collective(env_.rank, *liveness_, "averaging gradients", [&] { return group_->gloo->allreduce(bucket); });
     bucket[0].div_(env_.world_size);
     std::int64_t offset = 0;
     for (std::size_t i = begin; i < end; ++i) {
@@ -204,7 +211,7 @@ void Communicator::average(const std::vector<at::Tensor>& tensors, std::size_t b
 
 std::vector<double> Communicator::sum(const std::vector<double>& values) {
   std::vector<at::Tensor> one{at::tensor(values, at::kDouble)};
-  run_collective(env_.rank, "summing metrics", [&] { return group_->gloo->allreduce(one); });
+  run_collective(env_.rank, *liveness_, "summing metrics", [&] { return group_->gloo->allreduce(one); });
   const at::Tensor& out = one[0];
   return std::vector<double>(out.data_ptr<double>(), out.data_ptr<double>() + out.numel());
 }
@@ -214,14 +221,14 @@ std::vector<std::string> Communicator::all_gather(const std::string& text, const
   std::vector<at::Tensor> length{at::tensor(std::vector<std::int64_t>{static_cast<std::int64_t>(text.size())}, at::kLong)};
   std::vector<std::vector<at::Tensor>> lengths(1);
   for (int r = 0; r < env_.world_size; ++r) lengths[0].push_back(at::empty({1}, at::kLong));
-  run_collective(env_.rank, what, [&] { return group_->gloo->allgather(lengths, length); });
+  run_collective(env_.rank, *liveness_, what, [&] { return group_->gloo->allgather(lengths, length); });
   std::int64_t longest = 1;
   for (const at::Tensor& l : lengths[0]) longest = std::max(longest, l.item<std::int64_t>());
   std::vector<at::Tensor> mine{at::zeros({longest}, at::kByte)};
   std::memcpy(mine[0].data_ptr(), text.data(), text.size());
   std::vector<std::vector<at::Tensor>> texts(1);
   for (int r = 0; r < env_.world_size; ++r) texts[0].push_back(at::empty({longest}, at::kByte));
-  run_collective(env_.rank, what, [&] { return group_->gloo->allgather(texts, mine); });
+  run_collective(env_.rank, *liveness_, what, [&] { return group_->gloo->allgather(texts, mine); });
   std::vector<std::string> out;
   for (int r = 0; r < env_.world_size; ++r)
     out.emplace_back(static_cast<const char*>(texts[0][static_cast<std::size_t>(r)].data_ptr()),
@@ -230,7 +237,7 @@ std::vector<std::string> Communicator::all_gather(const std::string& text, const
 }
 
 void Communicator::barrier() {
-  run_collective(env_.rank, "waiting for every rank", [&] { return group_->gloo->barrier(); });
+  run_collective(env_.rank, *liveness_, "waiting for every rank", [&] { return group_->gloo->barrier(); });
 }
 
 }  // namespace minitrain

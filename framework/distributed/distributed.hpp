@@ -69,6 +69,7 @@ class Communicator {
   DistributedEnv env_;
   std::chrono::milliseconds timeout_;
   std::unique_ptr<Group> group_;
+  std::unique_ptr<class Liveness> liveness_;  // names the rank lost when a collective fails
 };
 
 }  // namespace minitrain

@@ -23,9 +23,10 @@ struct RankPlace {
 };
 
 // Starts one rank per place, each on its host with torchrun's variables (rank 0 on
-// host 0's address), waits for all and prints "rank R exit CODE" for each, then their logs.
+// host 0's address), runs `meanwhile` (shell), waits for all and prints "rank R exit CODE"
+// for each, runs `afterwards`, then prints their logs.
 Result run_ranks(const VirtualHosts& hosts, const std::vector<RankPlace>& places, const std::string& args,
-                 const fs::path& logs) {
+                 const fs::path& logs, const std::string& meanwhile = "", const std::string& afterwards = "") {
   const int world = static_cast<int>(places.size());
   std::string script;
   for (int rank = 0; rank < world; ++rank) {
@@ -33,11 +34,13 @@ Result run_ranks(const VirtualHosts& hosts, const std::vector<RankPlace>& places
     int local_rank = 0;
     for (int before = 0; before < rank; ++before) local_rank += places[static_cast<std::size_t>(before)].host == place.host;
     script += fmt::format(
-        "{}env RANK={} LOCAL_RANK={} WORLD_SIZE={} MASTER_ADDR={} MASTER_PORT=29500 {} timeout 120 '{}' {} >{} 2>&1 & P{}=$!; ",
+        "{}env RANK={} LOCAL_RANK={} WORLD_SIZE={} MASTER_ADDR={} MASTER_PORT=29500 {} timeout -s KILL 120 '{}' {} >{} 2>&1 & P{}=$!; ",
         hosts.on(place.host), rank, local_rank, world, hosts.address(0), place.environment, kCli, args,
         (logs / fmt::format("rank{}.log", rank)).string(), rank);
   }
+  script += meanwhile;
   for (int rank = 0; rank < world; ++rank) script += fmt::format("wait $P{0}; echo \"rank {0} exit $?\"; ", rank);
+  script += afterwards;
   for (int rank = 0; rank < world; ++rank) script += fmt::format("cat {}; ", (logs / fmt::format("rank{}.log", rank)).string());
   return run("( " + script + ")");  // one command, so that all of it runs where run() changes directory to
 }
@@ -92,6 +95,44 @@ TEST_CASE("predict with 2 ranks on each of 2 hosts writes what 4 ranks on one ho
   const Result same = run(fmt::format("cmp {}.pt {}.pt && echo same bytes", (dir / "one").string(), (dir / "two").string()));
   INFO(same.output);
   CHECK(same.output.find("same bytes") != std::string::npos);
+}
+
+TEST_CASE("a host cut off mid-fit: every rank ends within distributed_timeout_s, naming the rank it lost; nothing "
+          "half-written") {
+  const VirtualHosts hosts(2);
+  if (!hosts_or_skip(hosts)) return;
+  TempDir dir;
+  const fs::path job = linear_job(dir);
+  const fs::path log0 = dir / "rank0.log";
+  // Once rank 0 has finished 3 epochs, host 1's link goes down; the script then times how long the ranks take to end.
+  const std::string cut_mid_fit = fmt::format(
+      "for i in $(seq 1200); do grep -q 'epoch 3 done' {} && break; sleep 0.05; done; {}; cut_at=$(date +%s.%N); ",
+      log0.string(), hosts.cut(1));
+  const Result r = run_ranks(hosts, {{0, ""}, {1, ""}},
+                             fmt::format("fit --config {} --data.batch_size=4 --trainer.max_epochs=100000 "
+                                         "--optimizer.init_args.lr=0.001 --trainer.num_nodes=2 "
+                                         "--trainer.distributed_timeout_s=5 --trainer.default_root_dir={}",
+                                         job.string(), (dir / "run").string()),
+                             dir.path(),
+                             cut_mid_fit, "echo \"ended $(awk \"BEGIN {print int($(date +%s.%N) - $cut_at)}\") s after the cut\"; ");
+  INFO(r.output);
+  CHECK(r.output.find("rank 0 exit 1\nrank 1 exit 1\n") != std::string::npos);
+  CHECK(r.output.find("rank 0: averaging gradients failed: ") != std::string::npos);
+  CHECK(r.output.find("another rank has probably stopped: lost rank 1, not heard from for ") != std::string::npos);
+  CHECK(r.output.find("rank 1: averaging gradients failed: ") != std::string::npos);
+  CHECK(r.output.find("lost rank 0, whose host has not answered for ") != std::string::npos);
+  const auto ended = r.output.find(" s after the cut");
+  REQUIRE(ended != std::string::npos);
+  const int seconds = std::stoi(r.output.substr(r.output.rfind("ended ", ended) + 6));
+  CHECK(seconds <= 5 + 3);  // the timeout, and process exit on a busy machine
+  // The last checkpoint is whole and loads; no temporary is left, and no final weights were written.
+  const Result loads = run(fmt::format("{} -c \"import torch; c = torch.load('{}'); print('epochs_done', c['epochs_done'])\"",
+                                       MINITRAIN_PYTHON, (dir / "run" / "checkpoints" / "last.pt").string()));
+  INFO(loads.output);
+  CHECK(loads.output.find("epochs_done ") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir / "run" / "checkpoints" / "weights.pt"));
+  for (const auto& entry : fs::recursive_directory_iterator(dir / "run"))
+    CHECK_MESSAGE(entry.path().filename().string().find(".tmp") == std::string::npos, entry.path());
 }
 
 TEST_CASE("a host that has no route to MASTER_ADDR is told so at once") {

@@ -48,8 +48,8 @@ class VirtualHosts {
   std::string address(int host) const { return fmt::format("10.77.0.{}", host + 1); }
   // What runs a command on `host`: prefix it with this.
   std::string on(int host) const { return fmt::format("ip netns exec {} ", name(host)); }
-  // Takes `host` off the network, as a pulled cable would.
-  void cut(int host) const { run(fmt::format("ip -n {} link set eth0 down", name(host))); }
+  // The command that takes `host` off the network, as a pulled cable would.
+  std::string cut(int host) const { return fmt::format("ip -n {} link set eth0 down", name(host)); }
 
  private:
   std::string name(int host) const { return fmt::format("{}h{}", prefix_, host); }
