@@ -145,7 +145,11 @@ AttemptOutcome run_attempt(const AttemptSpec& spec) {
     --running;
     pass_on(r, true);
     const int code = exit_code_of(status);
-    if (code == 0 || outcome.signal) continue;  // with a signal, stopping already, as asked
+    if (code == 0) continue;
+    if (outcome.signal) {  // stopping already, as asked: the run ends with the first rank's code
+      if (outcome.exit_code == 0) outcome.exit_code = code;
+      continue;
+    }
     // Ranks that fail together are reaped in any order; the one that did not fail for another's stop is the cause.
     const bool stopped_by_launcher = stopping_since && (code == 128 + SIGTERM || code == 128 + SIGKILL);
     const bool own_failure = !stopped_by_launcher && r.last_line.find(kAnotherRankStopped) == std::string::npos;

@@ -28,8 +28,10 @@ std::string first_line(const std::string& text) { return text.substr(0, text.fin
 std::string reason_of(const std::exception& e) {
   std::string reason = first_line(e.what());
   if (const auto* c10 = dynamic_cast<const c10::Error*>(&e)) reason = first_line(c10->what_without_backtrace());
-  if (reason.rfind("[enforce fail at ", 0) == 0 && reason.find("] ") != std::string::npos)
-    reason.erase(0, reason.find("] ") + 2);  // Gloo's source location means nothing to a user
+  // Gloo's and c10's source locations ("[enforce fail at ./gloo/...cc:80] ", "[./gloo/...cc:81] ") mean nothing to a user.
+  const std::size_t end = reason.find("] ");
+  if (!reason.empty() && reason[0] == '[' && end != std::string::npos && reason.substr(0, end).find(".cc:") != std::string::npos)
+    reason.erase(0, end + 2);
   return reason;
 }
 

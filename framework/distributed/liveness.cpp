@@ -70,7 +70,7 @@ std::vector<std::string> beat_and_read(c10::intrusive_ptr<c10d::Store>& store, c
     }
     return values;
   } catch (...) {
-    store.reset();  // rank 0's host does not answer; a new connection is tried next time
+    store.reset();
     throw;
   }
 }
@@ -86,11 +86,14 @@ void watch(const std::shared_ptr<Liveness::State>& state) {
     try {
       values = beat_and_read(store, state->env, state->period, ++beat);
     } catch (const std::exception&) {
-      values.clear();  // nothing heard this time
+      // Rank 0's host stopped answering: the run is ending, and retrying would only fill the log with
+      // c10d's connection warnings. The silence itself is what lost() reports.
+      lock.lock();
+      break;
     }
     lock.lock();
     const Clock::time_point now = Clock::now();
-    if (!values.empty()) state->store_answered = now;
+    state->store_answered = now;
     for (std::size_t rank = 0; rank < values.size(); ++rank) {
       if (values[rank].empty() || values[rank] == state->last_value[rank]) continue;
       state->last_value[rank] = values[rank];

@@ -121,3 +121,19 @@ TEST_CASE("launch --max_restarts gives up after N restarts with the last error, 
   CHECK(negative.exit_code == 2);
   CHECK(negative.output.find("--max_restarts must be at least 0, got -1") != std::string::npos);
 }
+
+TEST_CASE("a SIGINT to the launcher stops every rank at a batch boundary and is not taken for a failure to restart") {
+  TempDir dir;
+  const fs::path job = linear_job(dir);
+  const fs::path log = dir / "log";
+  const Result r = run(fmt::format(
+      "( '{0}' launch --nproc 2 --max_restarts 2 fit --config {1} --data.batch_size=4 --trainer.max_epochs=100000 "
+      "--optimizer.init_args.lr=0.001 --trainer.default_root_dir={2} >{3} 2>&1 & L=$!; "
+      "while kill -0 $L 2>/dev/null && ! grep -q 'epoch 1 done' {3}; do sleep 0.02; done; "
+      "kill -INT $L; wait $L; echo \"launch exit $?\"; cat {3} )",
+      kCli, job.string(), (dir / "run").string(), log.string()));
+  INFO(r.output);
+  CHECK(r.output.find("launch exit 130\n") != std::string::npos);
+  CHECK(r.output.find("minitrain: interrupted by SIGINT (signal 2): stopped at a batch boundary") != std::string::npos);
+  CHECK(r.output.find("restart 1 of 2") == std::string::npos);
+}
