@@ -14,8 +14,9 @@ namespace minitrain {
 class Liveness {
  public:
   Liveness(const DistributedEnv& env, std::chrono::milliseconds period);
-  // Stops watching without waiting: a store call to a host that has dropped off may never
-  // return, so the watching thread is left to end on its own, holding only its own state.
+  // Stops watching. Waits for the thread at most one period, and not at all once rank 0's
+  // store has stopped answering: a store call to a host that has dropped off may never
+  // return, so that thread is left to end on its own, holding only its own state.
   ~Liveness();
   Liveness(const Liveness&) = delete;
   Liveness& operator=(const Liveness&) = delete;
