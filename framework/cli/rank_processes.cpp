@@ -146,8 +146,8 @@ AttemptOutcome run_attempt(const AttemptSpec& spec) {
     pass_on(r, true);
     const int code = exit_code_of(status);
     if (code == 0) continue;
-    if (outcome.signal) {  // stopping already, as asked: the run ends with the first rank's code
-      if (outcome.exit_code == 0) outcome.exit_code = code;
+    if (outcome.signal) {  // stopping as asked: the run ends as the signal ends a rank, whatever order they end in
+      if (outcome.exit_code == 0 || code == 128 + outcome.signal) outcome.exit_code = code;
       continue;
     }
     // Ranks that fail together are reaped in any order; the one that did not fail for another's stop is the cause.

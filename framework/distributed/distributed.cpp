@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "minitrain/base/error.hpp"
+#include "minitrain/base/interrupt.hpp"
 #include "minitrain/base/torch_compat.hpp"
 #include "minitrain/distributed/liveness.hpp"
 #include "minitrain/distributed/local_address.hpp"
@@ -172,6 +173,7 @@ void run_collective(int rank, const Liveness& liveness, const char* what, Start 
   try {
     start()->wait();
   } catch (const std::exception& e) {
+    throw_if_interrupted();  // this rank was asked to stop too: a peer that stopped first is no failure
     const std::string lost = liveness.lost();
     throw Error(fmt::format("rank {}: {} failed: {} ({}{}; its own error says why)", rank, what, reason_of(e),
                             kAnotherRankStopped, lost.empty() ? "" : ": lost " + lost));
