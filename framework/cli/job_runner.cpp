@@ -291,6 +291,7 @@ void run_job(const JobRequest& request) {
     }
   }
   events.control.set_identity([&job] { return identity_of(job); });
+  events.control.set_job_yaml(to_yaml(job));
   if (communicator)
     events.control.set_gatherer([&communicator](const std::string& text) {
       return communicator->all_gather(text, "gathering every rank's list of files");

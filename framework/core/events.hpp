@@ -24,6 +24,7 @@ struct Setup {
   Stage stage;
   int global_rank;
   int world_size;
+  std::string default_root_dir;  // trainer.default_root_dir: where a callback's files go unless it is told
 };
 struct Teardown {
   Stage stage;
@@ -64,6 +65,7 @@ struct TrainBatchEnd {
   std::span<const std::int64_t> batch_indices;
   const Batch& batch;
   const at::Tensor& loss;  // detached
+  double lr;               // the learning rate this step used (the first parameter group's)
 };
 
 // Validation runs at the end of a training epoch (every check_val_every_n_epoch)
@@ -124,6 +126,37 @@ struct PredictBatchEnd {
   const c10::IValue& prediction;  // what predict_step returned
 };
 
+// What a callback decided or did, announced by that callback (through the Events
+// it connected to) for those that record a run, such as a report. Emitted on
+// every rank, on the loop's thread.
+struct CheckpointSaved {
+  std::int64_t epoch;
+  std::int64_t global_step;
+  std::string path;
+  std::string monitor;  // the metric that ranks checkpoints; empty: none
+  double score;         // its value (NaN without a monitor)
+  std::string best_path;  // the best checkpoint kept so far
+};
+struct EarlyStoppingCheck {
+  std::int64_t epoch;
+  std::string monitor;
+  double value;
+  double best;  // the best value so far, this one included
+  std::int64_t wait;  // checks without improvement
+  std::int64_t patience;
+  std::string stop_reason;  // empty: the fit goes on
+};
+// A prediction writer's progress, after each batch it takes and once when
+// everything is written (done).
+struct WriterProgress {
+  std::string output_dir;
+  std::int64_t files;  // complete files so far
+  std::int64_t rows;   // rows handed to the writer
+  std::int64_t bytes;  // bytes in complete files
+  double waited_s;     // time the loop waited for the writer (a full queue, the final flush)
+  bool done;
+};
+
 // Fired when a loop or a callback throws, before the exception propagates.
 struct ExceptionEvent {
   Stage stage;
@@ -156,6 +189,9 @@ struct Events {
   Signal<PredictBatchStart> predict_batch_start;
   Signal<PredictBatchEnd> predict_batch_end;
   Signal<ExceptionEvent> exception;
+  Signal<CheckpointSaved> checkpoint_saved;
+  Signal<EarlyStoppingCheck> early_stopping_check;
+  Signal<WriterProgress> writer_progress;
   RunControl control;  // what callbacks may ask of the run (stop, save a checkpoint)
 };
 
@@ -177,6 +213,7 @@ constexpr std::uint64_t layout_fingerprint() {
 inline constexpr std::uint64_t kEventsLayout = detail::layout_fingerprint<
     Events, RunControl, Setup, Teardown, FitStart, FitEnd, TrainEpochStart, TrainEpochEnd, TrainBatchStart, TrainBatchEnd,
     ValidationStart, ValidationEnd, ValidationEpochStart, ValidationEpochEnd, ValidationBatchStart, ValidationBatchEnd,
-    PredictStart, PredictEnd, PredictEpochStart, PredictEpochEnd, PredictBatchStart, PredictBatchEnd, ExceptionEvent>();
+    PredictStart, PredictEnd, PredictEpochStart, PredictEpochEnd, PredictBatchStart, PredictBatchEnd, ExceptionEvent,
+    CheckpointSaved, EarlyStoppingCheck, WriterProgress>();
 
 }  // namespace minitrain

@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace minitrain {
@@ -42,6 +43,8 @@ class RunControl {
   // The run's identity, worked out on first use (hashing a model file takes a
   // moment); empty when whoever runs the job set none.
   const RunIdentity& identity() const;
+  // The resolved job, as --print-config prints it; empty when whoever runs it set none.
+  const std::string& job_yaml() const { return job_yaml_; }
   // Every rank's `text`, in rank order, on every rank: a collective, so every
   // rank must call it at the same point. In a one-process run, {text}.
   std::vector<std::string> all_gather(const std::string& text) const;
@@ -49,6 +52,7 @@ class RunControl {
   // For whoever runs the job.
   using Gatherer = std::function<std::vector<std::string>(const std::string&)>;
   void set_identity(std::function<RunIdentity()> make_identity);
+  void set_job_yaml(std::string yaml) { job_yaml_ = std::move(yaml); }
   void set_gatherer(Gatherer gatherer);
 
  private:
@@ -57,6 +61,7 @@ class RunControl {
   CheckpointWriter writer_;
   std::function<RunIdentity()> make_identity_;
   mutable std::optional<RunIdentity> identity_;
+  std::string job_yaml_;
   Gatherer gatherer_;
 };
 

@@ -86,7 +86,7 @@ MetricValues Trainer::validate(Module& module, DataLoader& val_loader) {
   try {
     module.network().to(options_.device);
     share_rank0_weights(module.network());
-    events_.setup(Setup{Stage::validate, options_.global_rank, options_.world_size});
+    events_.setup(Setup{Stage::validate, options_.global_rank, options_.world_size, options_.default_root_dir.string()});
     MetricValues metrics = run_validation(module, val_loader, 0);
     events_.teardown(Teardown{Stage::validate});
     return metrics;
@@ -158,7 +158,7 @@ void Trainer::run_fit(Module& module, DataLoader& loader, DataLoader* val_loader
 Trainer::FitState Trainer::begin_fit(Module& module, DataLoader& loader) {
   torch::nn::Module& network = module.network();
   network.to(options_.device);
-  events_.setup(Setup{Stage::fit, options_.global_rank, options_.world_size});
+  events_.setup(Setup{Stage::fit, options_.global_rank, options_.world_size, options_.default_root_dir.string()});
   std::unique_ptr<torch::optim::Optimizer> optimizer =
       options_.optimizer ? make_optimizer(*options_.optimizer, network.parameters()) : module.configure_optimizers();
   if (!optimizer) throw Error("configure_optimizers returned no optimizer");
@@ -244,7 +244,8 @@ MetricValues Trainer::train_one_epoch(FitState& fit, Module& module, DataLoader&
     if ((batch_idx + 1) % fit.accumulate == 0 || batch_idx + 1 == fit.batches_per_epoch) optimizer_step(fit);
     progress.batches_done = batch_idx + 1;
     const at::Tensor detached = loss.detach();
-    events_.train_batch_end(TrainBatchEnd{epoch, batch_idx, 0, global_step_, indices, batch, detached});
+    const double lr = fit.optimizer->param_groups().front().options().get_lr();
+    events_.train_batch_end(TrainBatchEnd{epoch, batch_idx, 0, global_step_, indices, batch, detached, lr});
     if (events_.control.stop_requested()) {
       if (batch_idx + 1 < fit.batches_per_epoch && (batch_idx + 1) % fit.accumulate != 0) optimizer_step(fit);  // no half window left behind
       break;
@@ -289,7 +290,7 @@ void Trainer::run_predict(Module& module, DataLoader& loader) {
   network.eval();
   torch::NoGradGuard no_grad;
   share_rank0_weights(network);
-  events_.setup(Setup{Stage::predict, options_.global_rank, options_.world_size});
+  events_.setup(Setup{Stage::predict, options_.global_rank, options_.world_size, options_.default_root_dir.string()});
   events_.predict_start(PredictStart{});
   loader.set_epoch(0);
   const std::int64_t num_batches = limited(loader.num_batches(), options_.limit_predict_batches);

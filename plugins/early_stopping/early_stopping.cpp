@@ -19,30 +19,32 @@ EarlyStopping::EarlyStopping(const PluginArgs& args)
       best_(mode_ == "min" ? std::numeric_limits<double>::infinity() : -std::numeric_limits<double>::infinity()) {}
 
 void EarlyStopping::connect(Events& events) {
-  on(events.train_epoch_end, [this, &events](const TrainEpochEnd& e) { check(e, events.control); });
+  on(events.train_epoch_end, [this, &events](const TrainEpochEnd& e) {
+    if (const std::optional<EarlyStoppingCheck> checked = check(e, events.control)) events.early_stopping_check(*checked);
+  });
 }
 
-void EarlyStopping::check(const TrainEpochEnd& epoch, RunControl& control) {
+std::optional<EarlyStoppingCheck> EarlyStopping::check(const TrainEpochEnd& epoch, RunControl& control) {
   const auto found = epoch.metrics.find(monitor_);
   if (found == epoch.metrics.end()) {
-    if (awaits_validation(epoch.metrics, monitor_) || !strict_) return;
+    if (awaits_validation(epoch.metrics, monitor_) || !strict_) return std::nullopt;
     throw Error(fmt::format("early_stopping: monitor '{}' is not among the metrics of epoch {} ({}); set monitor to one "
                             "of them, or add a data.val section for val_ metrics",
                             monitor_, epoch.epoch, metric_names(epoch.metrics)));
   }
   const double value = found->second;
+  std::string stop;
   if (check_finite_ && !std::isfinite(value)) {
-    control.request_stop(fmt::format("early_stopping: {} is {} at epoch {}", monitor_, value, epoch.epoch));
-    return;
-  }
-  if (improves(value, best_, mode_, min_delta_)) {
+    stop = fmt::format("early_stopping: {} is {} at epoch {}", monitor_, value, epoch.epoch);
+  } else if (improves(value, best_, mode_, min_delta_)) {
     best_ = value;
     wait_ = 0;
-    return;
+  } else if (++wait_ >= patience_) {
+    stop = fmt::format("early_stopping: {} has not improved by more than {} for {} check(s) (best {:.6g})", monitor_,
+                       min_delta_, wait_, best_);
   }
-  if (++wait_ >= patience_)
-    control.request_stop(fmt::format("early_stopping: {} has not improved by more than {} for {} check(s) (best {:.6g})",
-                                     monitor_, min_delta_, wait_, best_));
+  if (!stop.empty()) control.request_stop(stop);
+  return EarlyStoppingCheck{epoch.epoch, monitor_, value, best_, wait_, patience_, stop};
 }
 
 c10::IValue EarlyStopping::state_dict() const {

@@ -6,6 +6,7 @@
 // min_delta stop the fit after that epoch. Its count and best value are kept
 // in training checkpoints, so a resumed fit stops where the whole one would.
 #include <limits>
+#include <optional>
 #include <string>
 
 #include "minitrain/core/callback.hpp"
@@ -30,7 +31,8 @@ class EarlyStopping : public Callback {
   void load_state_dict(const c10::IValue& state) override;
 
  private:
-  void check(const TrainEpochEnd& epoch, RunControl& control);
+  // Checks the epoch's metric, asking for a stop when it is time; what it decided, if it checked.
+  std::optional<EarlyStoppingCheck> check(const TrainEpochEnd& epoch, RunControl& control);
 
   std::string monitor_;
   double min_delta_;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 
 #include "minitrain/base/error.hpp"
 #include "minitrain/base/log.hpp"
@@ -26,6 +27,7 @@ ModelCheckpoint::ModelCheckpoint(const PluginArgs& args)
 }
 
 void ModelCheckpoint::connect(Events& events) {
+  events_ = &events;
   on(events.setup, [this](const Setup& s) { rank_ = s.global_rank; });
   on(events.train_epoch_end, [this, &events](const TrainEpochEnd& e) { on_epoch_end(e, events.control); });
   if (every_n_train_steps_ > 0)
@@ -52,7 +54,8 @@ void ModelCheckpoint::on_batch_end(const TrainBatchEnd& batch, RunControl& contr
   // Right after an optimizer step, so no half accumulation window is left out.
   if (batch.global_step % every_n_train_steps_ != 0 || batch.global_step == last_step_saved_) return;
   last_step_saved_ = batch.global_step;
-  save_ranked(static_cast<double>(batch.global_step), file_for(batch.epoch, batch.global_step, {}), "max", control);
+  save_ranked(static_cast<double>(batch.global_step), file_for(batch.epoch, batch.global_step, {}), "max", batch.epoch,
+              batch.global_step, control);
 }
 
 void ModelCheckpoint::on_epoch_end(const TrainEpochEnd& epoch, RunControl& control) {
@@ -68,10 +71,12 @@ void ModelCheckpoint::on_epoch_end(const TrainEpochEnd& epoch, RunControl& contr
     }
     score = found->second;
   }
-  save_ranked(score, file_for(epoch.epoch, epoch.global_step, epoch.metrics), monitor_.empty() ? "max" : mode_, control);
+  save_ranked(score, file_for(epoch.epoch, epoch.global_step, epoch.metrics), monitor_.empty() ? "max" : mode_, epoch.epoch,
+              epoch.global_step, control);
 }
 
-void ModelCheckpoint::save_ranked(double score, const fs::path& file, const std::string& mode, RunControl& control) {
+void ModelCheckpoint::save_ranked(double score, const fs::path& file, const std::string& mode, std::int64_t epoch,
+                                  std::int64_t step, RunControl& control) {
   if (save_top_k_ == 0) return;
   const bool full = save_top_k_ != -1 && static_cast<std::int64_t>(kept_.size()) >= save_top_k_;
   if (full && !improves(score, kept_.back().first, mode)) {
@@ -93,6 +98,9 @@ void ModelCheckpoint::save_ranked(double score, const fs::path& file, const std:
   if (rank_ == 0)
     log::info(fmt::format("model_checkpoint: saved {}{}", file.string(),
                           monitor_.empty() ? "" : fmt::format(" ({} {:.4f}; best {:.4f})", monitor_, score, kept_.front().first)));
+  events_->checkpoint_saved(CheckpointSaved{epoch, step, file.string(), monitor_,
+                                            monitor_.empty() ? std::numeric_limits<double>::quiet_NaN() : score,
+                                            kept_.front().second});
 }
 
 c10::IValue ModelCheckpoint::state_dict() const {

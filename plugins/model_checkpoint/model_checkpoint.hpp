@@ -43,7 +43,8 @@ class ModelCheckpoint : public Callback {
   void on_epoch_end(const TrainEpochEnd& epoch, RunControl& control);
   void on_batch_end(const TrainBatchEnd& batch, RunControl& control);
   // Writes `file` if `score` makes the top k, and drops what falls out of it.
-  void save_ranked(double score, const std::filesystem::path& file, const std::string& mode, RunControl& control);
+  void save_ranked(double score, const std::filesystem::path& file, const std::string& mode, std::int64_t epoch,
+                   std::int64_t step, RunControl& control);
   std::filesystem::path file_for(std::int64_t epoch, std::int64_t step, const MetricValues& metrics) const;
 
   std::filesystem::path dirpath_;
@@ -56,6 +57,7 @@ class ModelCheckpoint : public Callback {
   std::int64_t last_step_saved_ = -1;
   bool save_last_;
   int rank_ = 0;
+  Events* events_ = nullptr;  // where its decisions are announced
   std::vector<std::pair<double, std::string>> kept_;  // (score, file), best first; score = epoch without a monitor
 };
 

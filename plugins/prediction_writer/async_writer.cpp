@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <malloc.h>
 
+#include <algorithm>
+#include <chrono>
 #include <utility>
 
 #include "minitrain/base/log.hpp"
@@ -43,7 +45,9 @@ AsyncWriter::~AsyncWriter() {
 void AsyncWriter::submit(std::function<void()> task, std::size_t bytes) {
   {
     std::unique_lock lock(mutex_);
+    const auto start = std::chrono::steady_clock::now();
     space_or_idle_.wait(lock, [&] { return error_ || pending_bytes_ == 0 || pending_bytes_ + bytes <= max_pending_bytes_; });
+    waited_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (error_) {
       std::exception_ptr error = std::exchange(error_, nullptr);
       std::rethrow_exception(error);
@@ -63,7 +67,9 @@ void AsyncWriter::check() {
 void AsyncWriter::drain() {
   {
     std::unique_lock lock(mutex_);
+    const auto start = std::chrono::steady_clock::now();
     space_or_idle_.wait(lock, [this] { return queue_.empty() && !running_task_; });
+    waited_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
   check();
 }
@@ -71,6 +77,11 @@ void AsyncWriter::drain() {
 std::size_t AsyncWriter::pending_bytes() const {
   std::lock_guard lock(mutex_);
   return pending_bytes_;
+}
+
+double AsyncWriter::waited_seconds() const {
+  std::lock_guard lock(mutex_);
+  return waited_seconds_;
 }
 
 std::size_t AsyncWriter::peak_pending_bytes() const {

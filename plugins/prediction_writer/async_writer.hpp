@@ -32,6 +32,7 @@ class AsyncWriter {
 
   std::size_t pending_bytes() const;
   std::size_t peak_pending_bytes() const;  // the most ever waiting or being written at once
+  double waited_seconds() const;           // how long submit() and drain() have waited in all
 
  private:
   void run();
@@ -43,6 +44,7 @@ class AsyncWriter {
   std::deque<std::pair<std::function<void()>, std::size_t>> queue_;
   std::size_t pending_bytes_ = 0;  // queued plus the task running
   std::size_t peak_pending_bytes_ = 0;
+  double waited_seconds_ = 0;
   bool running_task_ = false;
   bool stopping_ = false;
   std::exception_ptr error_;

@@ -5,13 +5,11 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <tuple>
 
 #include "minitrain/io/ivalue_tree.hpp"
 #include "minitrain/io/prediction_file.hpp"
 #include "minitrain/io/prediction_ids.hpp"
 #include "minitrain/base/log.hpp"
-#include "minitrain/base/runtime_info.hpp"
 #include "minitrain/io/serialization.hpp"
 #include "minitrain/io/unpadded.hpp"
 #include "output_dir.hpp"
@@ -88,12 +86,16 @@ PredictionWriter::~PredictionWriter() { writer_.reset(); }
 
 void PredictionWriter::connect(Events& events) {
   control_ = &events.control;
+  events_ = &events;
   on(events.setup, &PredictionWriter::on_setup);
   // A failed background write surfaces at the next event of the loop.
   on(events.predict_batch_start, [this](const PredictBatchStart&) {
     if (predicting_) writer_->check();
   });
-  on(events.predict_batch_end, &PredictionWriter::on_batch_end);
+  on(events.predict_batch_end, [this](const PredictBatchEnd& e) {
+    on_batch_end(e);
+    if (predicting_) announce_progress(false);
+  });
   if (write_epochs()) {
     on(events.predict_epoch_start, &PredictionWriter::on_epoch_start);
     on(events.predict_epoch_end, &PredictionWriter::on_epoch_end);
@@ -149,11 +151,6 @@ void PredictionWriter::on_setup(const Setup& event) {
   // With resume, every rank has read it first: they all pass this gather before rank 0 removes it.
   if (resume_ && world_size_ > 1) control_->all_gather("");
   if (rank_ == 0) fs::remove(output_dir_ / kManifestName);
-}
-
-void PredictionWriter::record(ManifestFile file) {
-  std::lock_guard lock(manifest_mutex_);
-  manifest_files_.push_back(std::move(file));
 }
 
 c10::impl::GenericDict PredictionWriter::output_of(const PredictBatchEnd& event) {
@@ -366,30 +363,11 @@ void PredictionWriter::on_predict_end(const PredictEnd&) {
   const std::string kept = files_kept_ ? fmt::format(", kept {} complete file(s) of an earlier run", files_kept_.load()) : "";
   log::info(fmt::format("prediction_writer: wrote {} file(s) to {}{}", files_written_.load(), fs::absolute(output_dir_).string(), kept));
   write_manifest_of_every_rank();
+  announce_progress(true);
   if (downcasts_.lost_any())
     log::warn(fmt::format("prediction_writer: dtype {} altered the predictions written: {}; use dtype: bfloat16 "
                           "(float32's range) or null to keep them, or lossy_dtype: error to stop instead",
                           dtype_name_, downcasts_.describe()));
-}
-
-void PredictionWriter::write_manifest_of_every_rank() {
-  std::vector<std::string> parts;
-  {
-    std::lock_guard lock(manifest_mutex_);
-    parts = control_->all_gather(files_to_json(manifest_files_));  // every rank waits here for the others
-  }
-  if (rank_ != 0) return;
-  const RunIdentity& identity = control_->identity();
-  Manifest manifest{minitrain_version(), identity.job_sha256, identity.model, identity.weights_file,
-                    identity.weights_sha256, world_size_, {}};
-  for (const std::string& part : parts)
-    for (ManifestFile& file : files_from_json(part)) manifest.files.push_back(std::move(file));
-  std::sort(manifest.files.begin(), manifest.files.end(), [](const ManifestFile& a, const ManifestFile& b) {
-    return std::tie(a.rank, a.kind, a.batches) < std::tie(b.rank, b.kind, b.batches);
-  });
-  write_manifest(manifest, output_dir_);
-  log::info(fmt::format("prediction_writer: {} lists the {} file(s) of {} rank(s)", (output_dir_ / kManifestName).string(),
-                        manifest.files.size(), world_size_));
 }
 
 }  // namespace minitrain::plugins

@@ -99,6 +99,7 @@ class PredictionWriter : public Callback {
   void remove_own_files() const;
   void record(ManifestFile file);  // for the manifest; called by the writer thread
   void write_manifest_of_every_rank();
+  void announce_progress(bool done) const;  // to those that record the run
   bool write_batches() const { return write_interval_ != WriteInterval::epoch; }
   bool write_epochs() const { return write_interval_ != WriteInterval::batch; }
 
@@ -119,6 +120,7 @@ class PredictionWriter : public Callback {
   std::unique_ptr<AsyncWriter> writer_;
 
   const RunControl* control_ = nullptr;
+  Events* events_ = nullptr;
   bool predicting_ = false;
   int rank_ = 0;
   int world_size_ = 1;
@@ -133,8 +135,10 @@ class PredictionWriter : public Callback {
   std::vector<std::int64_t> epoch_batch_numbers_;             // the epoch file's batch_idx
   std::vector<std::int64_t> epoch_indices_;                   // and its rows' dataset indices
   std::vector<std::int64_t> epoch_lengths_;                   // and their lengths, with unpadded_keys
-  std::mutex manifest_mutex_;
+  mutable std::mutex manifest_mutex_;
   std::vector<ManifestFile> manifest_files_;                  // this rank's finished files
+  std::int64_t rows_recorded_ = 0;                            // their rows and bytes together
+  std::uint64_t bytes_recorded_ = 0;
   std::atomic<std::int64_t> files_written_ = 0;
   std::atomic<std::int64_t> files_kept_ = 0;
 };

@@ -35,6 +35,8 @@ TEST_CASE("backpressure: queued bytes never pass the limit, the caller waits ins
     writer.submit([] { std::this_thread::sleep_for(std::chrono::milliseconds(5)); }, 40);
   writer.drain();
   CHECK(writer.peak_pending_bytes() == 80);  // two tasks of 40 fit, a third waits
+  // The ten tasks sleep 50 ms in all, one at a time, and the caller waited for all of them but the first.
+  CHECK(writer.waited_seconds() >= 0.045);
   SUBCASE("a task bigger than the limit still runs, alone") {
     writer.submit([] {}, 1000);
     writer.drain();

@@ -48,7 +48,7 @@ c10::impl::GenericDict prediction(std::int64_t rows, std::int64_t length, float 
 // not say how many rows come (an epoch file is then assembled at the end).
 void run_predict(Events& events, const std::vector<std::pair<std::int64_t, std::int64_t>>& shapes, int rank = 0,
                  const std::function<void(std::size_t)>& after_batch = {}, bool announce_samples = true) {
-  events.setup(Setup{Stage::predict, rank, 1});
+  events.setup(Setup{Stage::predict, rank, 1, "runs"});
   events.predict_start(PredictStart{});
   std::int64_t samples = 0;
   for (const auto& [rows, length] : shapes) samples += rows;
@@ -171,7 +171,7 @@ TEST_CASE("a non-dict prediction is stored under 'prediction'; reserved keys are
   TempDir dir;
   Events events;
   auto writer = writer_on(events, "{output_dir: " + (dir / "p").string() + "}");
-  events.setup(Setup{Stage::predict, 0, 1});
+  events.setup(Setup{Stage::predict, 0, 1, "runs"});
   Batch batch{{7}, {}};
   events.predict_batch_end(PredictBatchEnd{0, 0, batch.indices, batch, at::ones({1, 2})});
   events.predict_end(PredictEnd{1});  // waits for the write
@@ -189,7 +189,7 @@ TEST_CASE("a writer in a fit job writes nothing") {
   TempDir dir;
   Events events;
   auto writer = writer_on(events, "{output_dir: " + (dir / "p").string() + "}");
-  events.setup(Setup{Stage::fit, 0, 1});
+  events.setup(Setup{Stage::fit, 0, 1, "runs"});
   CHECK_FALSE(fs::exists(dir / "p"));
 }
 
@@ -234,7 +234,7 @@ TEST_CASE("a write that fails on the writer thread is raised in the loop, not sw
   TempDir dir;
   Events events;
   auto writer = writer_on(events, "{output_dir: " + (dir / "p").string() + "}");
-  events.setup(Setup{Stage::predict, 0, 1});
+  events.setup(Setup{Stage::predict, 0, 1, "runs"});
   // A directory where batch 0's file must go: its rename fails.
   fs::create_directories(dir / "p" / "predictions__rank_0__batch_0.pt" / "blocker");
   Batch batch{{0}, {}};
@@ -274,7 +274,7 @@ TEST_CASE("resume keeps complete files, drops temporaries, writes the rest; the 
   SUBCASE("files of another job are refused") {
     Events events;
     auto writer = writer_on(events, "{output_dir: " + out.string() + ", resume: true}");
-    events.setup(Setup{Stage::predict, 0, 1});
+    events.setup(Setup{Stage::predict, 0, 1, "runs"});
     Batch other{{40, 41}, {}};
     // Refused at once when the manifest lists the file, at the next event when it is read on the writer thread.
     const auto resume_other = [&] {
@@ -319,7 +319,7 @@ TEST_CASE("files_per_subdir, keys and dtype") {
 
   Events more;
   auto picky = writer_on(more, "{output_dir: " + (dir / "q").string() + ", keys: [logits]}");
-  more.setup(Setup{Stage::predict, 0, 1});
+  more.setup(Setup{Stage::predict, 0, 1, "runs"});
   Batch batch{{0}, {}};
   CHECK_THROWS_WITH(more.predict_batch_end(PredictBatchEnd{0, 0, batch.indices, batch, prediction(1, 2, 1.f)}),
                     doctest::Contains("keys names 'logits', but predict_step returned only: embeddings, token_logits"));
