@@ -7,18 +7,19 @@ import re
 import sys
 
 # Bottom to top. A folder may include from itself and from every folder listed before it,
-# except its siblings on the same floor (io, data and distributed sit side by side above base,
-# data also using io).
+# except its siblings on the same floor (io, data, distributed and report sit side by side above
+# base, data and report also using io).
 MAY_USE = {
     "base": set(),
     "io": {"base"},
     "data": {"base", "io"},
     "distributed": {"base"},
+    "report": {"base", "io"},
     "models": {"base", "io", "data"},
-    "core": {"base", "io", "data", "distributed", "models"},
-    "plugin_host": {"base", "io", "data", "distributed", "models", "core"},
-    "job": {"base", "io", "data", "distributed", "models", "core", "plugin_host"},
-    "cli": {"base", "io", "data", "distributed", "models", "core", "plugin_host", "job"},
+    "core": {"base", "io", "data", "distributed", "report", "models"},
+    "plugin_host": {"base", "io", "data", "distributed", "report", "models", "core"},
+    "job": {"base", "io", "data", "distributed", "report", "models", "core", "plugin_host"},
+    "cli": {"base", "io", "data", "distributed", "report", "models", "core", "plugin_host", "job"},
 }
 INCLUDE = re.compile(r'^#include "minitrain/([a-z_]+)/[a-z_]+\.hpp"', re.M)
 LOCAL = re.compile(r'^#include "([a-z_]+)\.hpp"', re.M)
