@@ -9,6 +9,7 @@
 #include "job_runner.hpp"
 #include "launcher.hpp"
 #include "minitrain/io/collect.hpp"
+#include "minitrain/report/report_page.hpp"
 #include "minitrain/base/error.hpp"
 #include "minitrain/base/interrupt.hpp"
 #include "minitrain/base/log.hpp"
@@ -85,6 +86,11 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"pt", "safetensors", "hdf5", "h5ad"}));
   collect->add_option("--x-key", collect_x_key, "h5ad: the output to store as .X (default: the first floating-point one "
                                                 "with two dims); the others go to .obsm and .obs");
+  std::string report_dir, report_output;
+  CLI::App* report = app.add_subcommand("report", "draw the HTML report of a run from its run_report record: "
+                                                  "minitrain report runs/protein_encoder");
+  report->add_option("RUN_DIR", report_dir, "the run_report callback's dir (it holds run.jsonl)")->required();
+  report->add_option("--output", report_output, "the page to write (default: RUN_DIR/report.html)");
 
   try {
     app.parse(argc, argv);
@@ -110,6 +116,16 @@ int main(int argc, char** argv) {
       const minitrain::CollectSummary summary = minitrain::collect_predictions(collect_input, collect_output, options);
       minitrain::log::info(fmt::format("collect: {} samples from {} file(s) of {} rank(s) written to {}", summary.samples,
                                        summary.files, summary.ranks, collect_output));
+      return 0;
+    }
+    if (report->parsed()) {
+      const std::filesystem::path output = report_output.empty() ? std::filesystem::path(report_dir) / minitrain::kReportPageName
+                                                                 : std::filesystem::path(report_output);
+      const minitrain::RunRecord record = minitrain::read_run_record(report_dir);
+      minitrain::write_report_page(record, output, {0, report_dir});
+      minitrain::log::info(fmt::format("report: {} of {} ({}) written to {}", record.starts.front().stage, report_dir,
+                                       record.end ? record.end->status : "still running, or stopped without a word",
+                                       output.string()));
       return 0;
     }
     if (launch->parsed()) {

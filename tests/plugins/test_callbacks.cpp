@@ -1,4 +1,4 @@
-// The shipped callbacks (early_stopping, timer, model_checkpoint, csv_logger)
+// The shipped callbacks (early_stopping, timer, model_checkpoint, csv_logger, run_report)
 // loaded from their .so files and driven by a real Trainer.
 #include <ATen/ATen.h>
 #include <fmt/format.h>
@@ -9,6 +9,7 @@
 #include "minitrain/io/serialization.hpp"
 #include "minitrain/core/trainer.hpp"
 #include "minitrain/io/training_checkpoint.hpp"
+#include "minitrain/report/run_record.hpp"
 #include "plugin_factory.hpp"
 #include "test_support.hpp"
 
@@ -170,4 +171,37 @@ TEST_CASE("a val_ metric is awaited on epochs without validation, and only then"
   CHECK_FALSE(awaits_validation({{"train_loss", 1.0}, {"val_accuracy", 0.5}}, "val_loss"));  // validated, but no val_loss
   CHECK_FALSE(awaits_validation({{"train_loss", 1.0}}, "train_los"));
   CHECK_FALSE(awaits_validation({{"val_loss", 1.0}}, "val_loss"));
+}
+
+TEST_CASE("run_report records the fit, the checkpoints and early-stopping decisions other callbacks announce, and its page") {
+  TempDir dir;
+  const auto result = fit({{"model_checkpoint", fmt::format("{{dirpath: {}, monitor: val_loss, mode: max}}", (dir / "best").string())},
+                           {"early_stopping", "{monitor: val_loss, mode: max, patience: 2}"},
+                           {"run_report", fmt::format("{{dir: {}, log_every_n_steps: 2}}", (dir / "report").string())}},
+                          10, dir / "last.pt");
+  REQUIRE(result->epochs_run == 3);
+  const RunRecord record = read_run_record(dir / "report");
+  REQUIRE(record.starts.size() == 1);
+  CHECK(record.starts[0].stage == "fit");
+  CHECK(record.epochs.size() == 3);
+  CHECK(record.epochs.at(2).metrics.at("val_loss") == result->spy.epoch_metrics[2].at("val_loss"));
+  CHECK(record.epochs.at(0).batches == 3);
+  CHECK(record.epochs.at(0).samples == 12);
+  std::vector<std::int64_t> steps;
+  for (const auto& [step, s] : record.steps) steps.push_back(step);
+  CHECK(steps == std::vector<std::int64_t>{2, 4, 6, 8});
+  CHECK(record.steps.at(2).lr == 0.5);  // the line regression's SGD
+  // In mode max the falling loss never beats epoch 0: one checkpoint, the best throughout.
+  REQUIRE(record.checkpoints.size() == 1);
+  CHECK(record.checkpoints[0].best_path == (dir / "best" / "epoch=0-step=3.pt").string());
+  REQUIRE(record.early_stopping.size() == 3);
+  CHECK(record.early_stopping[0].stop_reason.empty());
+  CHECK(record.early_stopping[2].wait == 2);
+  CHECK(record.early_stopping[2].stop_reason.rfind("early_stopping: val_loss has not improved", 0) == 0);
+  REQUIRE(record.end);
+  CHECK(record.end->status == "finished");
+  CHECK(record.end->message == record.early_stopping[2].stop_reason);
+  const std::string page = minitrain::testing::read_file(dir / "report" / "report.html");
+  CHECK(page.find("data-name=\"val_loss\" data-points=\"3\"") != std::string::npos);
+  CHECK(page.find(">early stop</text>") != std::string::npos);
 }

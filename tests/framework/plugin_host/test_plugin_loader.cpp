@@ -54,7 +54,7 @@ TEST_CASE("the real prediction_writer loads by name and describes itself") {
   for (const LoadedPlugin& found : loader.discover()) names.emplace_back(found.info().name);
   std::sort(names.begin(), names.end());
   CHECK(names == std::vector<std::string>{"csv_logger", "early_stopping", "model_checkpoint", "prediction_writer",
-                                          "progress_bar", "timer"});
+                                          "progress_bar", "run_report", "timer"});
 }
 
 TEST_CASE("a library without the handshake is refused with the fix") {
