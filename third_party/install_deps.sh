@@ -18,6 +18,8 @@ packages=(
   doctest-dev python3-torch python3-h5py
   # tests of ranks on several hosts: network namespaces and veth pairs (ip)
   iproute2
+  # tests of the run report: the page opened in headless Chromium through chromedriver
+  chromium chromium-driver
   # fuzzing (the fuzz preset): Clang with libFuzzer and its sanitizer runtimes
   clang
 )

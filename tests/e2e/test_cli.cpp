@@ -24,7 +24,7 @@ TEST_CASE("the shipped jobs run end to end and Python's torch.load reads every f
   CHECK(fit.output.find("epoch 1 done: train_loss") != std::string::npos);
   CHECK(fit.output.find("training checkpoint (resume with --ckpt_path) at " + ckpt) != std::string::npos);
 
-  const std::string weights = fmt::format("--ckpt_path={}", ckpt);
+  const std::string weights = fmt::format("--ckpt_path={} --trainer.default_root_dir={}", ckpt, (dir / "predict").string());
   const Result batch = run_cli(fmt::format("predict --config configs/predict.yaml {} --trainer.callbacks[0].init_args.output_dir={}",
                                              weights, (dir / "batch").string()));
   INFO(batch.output);
@@ -63,8 +63,8 @@ TEST_CASE("the shipped jobs run end to end and Python's torch.load reads every f
 
 TEST_CASE("an interrupted predict, resumed, ends with the files of an uninterrupted run") {
   TempDir dir;
-  const std::string job = "predict --config configs/predict.yaml --ckpt_path=null "
-                          "--trainer.callbacks[0].init_args.overwrite=false "
+  const std::string job = "predict --config configs/predict.yaml --ckpt_path=null --trainer.default_root_dir=" +
+                          (dir / "report").string() + " --trainer.callbacks[0].init_args.overwrite=false "
                           "--trainer.callbacks[0].init_args.write_interval=batch_and_epoch "
                           "--trainer.callbacks[0].init_args.files_per_subdir=4 ";
   const Result whole = run_cli(job + "--trainer.callbacks[0].init_args.output_dir=" + (dir / "whole").string());
@@ -100,8 +100,8 @@ TEST_CASE("a write that fails (file size limit) stops the run with the reason an
   // batch, does not. With SIGXFSZ ignored, the write fails with EFBIG, as with ENOSPC.
   const Result r = run(fmt::format("trap '' XFSZ; ulimit -f 512; '{}' predict --config configs/predict.yaml --ckpt_path=null "
                                    "--trainer.callbacks[0].init_args.write_interval=batch_and_epoch "
-                                   "--trainer.callbacks[0].init_args.output_dir={}",
-                                   kCli, out.string()));
+                                   "--trainer.callbacks[0].init_args.output_dir={} --trainer.default_root_dir={}",
+                                   kCli, out.string(), (dir / "report").string()));
   INFO(r.output);
   CHECK(r.exit_code == 1);
   CHECK(r.output.find("cannot write " + (out / "predictions__rank_0.pt").string() + ": File too large") != std::string::npos);
@@ -131,9 +131,9 @@ TEST_CASE("seed_everything: two runs of the same job give bit-identical weights 
     INFO(fit.output);
     REQUIRE(fit.exit_code == 0);
     fs::rename(root / "checkpoints" / "weights.pt", root / "weights.pt");
-    const Result predict = run_cli(fmt::format("predict --config configs/predict.yaml --ckpt_path={} "
+    const Result predict = run_cli(fmt::format("predict --config configs/predict.yaml --ckpt_path={} --trainer.default_root_dir={} "
                                                "--trainer.callbacks[0].init_args.output_dir={}",
-                                               (root / "weights.pt").string(), (root / "predictions").string()));
+                                               (root / "weights.pt").string(), root.string(), (root / "predictions").string()));
     INFO(predict.output);
     REQUIRE(predict.exit_code == 0);
     fs::remove_all(root / "checkpoints");
@@ -381,8 +381,8 @@ TEST_CASE("plugins, --version and --print-config describe what will run") {
   CHECK(plugins.output.find("prediction_writer 0.2.0") != std::string::npos);
   CHECK(plugins.output.find("write_interval") != std::string::npos);
   CHECK(plugins.output.find("batch|epoch|batch_and_epoch") != std::string::npos);
-  for (const char* name : {"progress_bar 0.1.0", "model_checkpoint 0.1.0", "early_stopping 0.1.0", "csv_logger 0.1.0", "timer 0.1.0"})
-    CHECK(plugins.output.find(name) != std::string::npos);
+  for (const char* name : {"progress_bar", "model_checkpoint", "early_stopping", "csv_logger", "timer", "run_report"})
+    CHECK(plugins.output.find(fmt::format("{} 0.1.0", name)) != std::string::npos);
   // The built-in kinds too, from the tables the job loader checks against (fasta's max_length: at least 3).
   for (const char* listed : {"patience", "Built-in models", "torchscript\n", "Dataset formats", "num_classes", "(at least 3)"})
     CHECK(plugins.output.find(listed) != std::string::npos);

@@ -46,7 +46,8 @@ class BusyPort {
 // (dir/`name`, batch files); checks the manifest lists `files` files and that collect of them
 // equals the one rank's epoch file.
 void predict_on_ranks_and_collect(const TempDir& dir, const std::string& name, int ranks, int files) {
-  const std::string shared = "--ckpt_path=null --trainer.callbacks[0].init_args.output_dir=";
+  const std::string shared = fmt::format("--ckpt_path=null --trainer.default_root_dir={} --trainer.callbacks[0].init_args.output_dir=",
+                                         (dir / "runs").string());
   const Result single = run_cli("predict --config configs/predict_epoch.yaml " + shared + (dir / "single").string());
   INFO(single.output);
   REQUIRE(single.exit_code == 0);

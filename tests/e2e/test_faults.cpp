@@ -91,7 +91,7 @@ data:
     CHECK(contains(r, job_path + ":5:15: error: trainer.callbacks[1].plugin: plugin 'prediction_writter' not found (did you "
                                  "mean prediction_writer?)"));
     CHECK(contains(r, "looked in:"));
-    CHECK(contains(r, "plugins found there: csv_logger, early_stopping, model_checkpoint, prediction_writer, progress_bar, timer"));
+    CHECK(contains(r, "plugins found there: csv_logger, early_stopping, model_checkpoint, prediction_writer, progress_bar, run_report, timer"));
     CHECK_FALSE(fs::exists(out));
   }
   SUBCASE("a .so that is not a plugin") {

@@ -72,7 +72,7 @@ TEST_CASE("predict with 2 ranks on each of 2 hosts writes what 4 ranks on one ho
   if (!hosts_or_skip(hosts)) return;
   TempDir dir;
   const std::string predict = "predict --config configs/predict.yaml --ckpt_path=null --trainer.distributed_timeout_s=30 "
-                              "--trainer.callbacks[0].init_args.output_dir=";
+                              "--trainer.default_root_dir=" + (dir / "runs").string() + " --trainer.callbacks[0].init_args.output_dir=";
   const Result one_host = run_cli(fmt::format("launch --nproc 4 {}{}", predict, (dir / "one").string()));
   INFO(one_host.output);
   REQUIRE(one_host.exit_code == 0);
@@ -142,8 +142,8 @@ TEST_CASE("a host that has no route to MASTER_ADDR is told so at once") {
   TempDir dir;
   const Result r = run(fmt::format(
       "{}env RANK=1 WORLD_SIZE=2 MASTER_ADDR=10.99.0.1 MASTER_PORT=29500 timeout 60 '{}' predict --config configs/predict.yaml "
-      "--ckpt_path=null --trainer.num_nodes=2 --trainer.callbacks[0].init_args.output_dir={}",
-      hosts.on(0), kCli, (dir / "out").string()));
+      "--ckpt_path=null --trainer.num_nodes=2 --trainer.callbacks[0].init_args.output_dir={} --trainer.default_root_dir={}",
+      hosts.on(0), kCli, (dir / "out").string(), (dir / "runs").string()));
   INFO(r.output);
   CHECK(r.exit_code == 1);
   CHECK(r.output.find("minitrain: error: rank 1: no route from this host to MASTER_ADDR=10.99.0.1 (Network is unreachable); "

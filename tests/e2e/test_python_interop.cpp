@@ -43,8 +43,8 @@ TEST_CASE("every file minitrain writes loads in Python with weights_only=True an
   REQUIRE(fit.exit_code == 0);
   const Result predict = run_cli(fmt::format(
       "predict --config configs/predict.yaml --ckpt_path={} --trainer.callbacks[0].init_args.output_dir={} "
-      "--trainer.callbacks[0].init_args.write_interval=batch_and_epoch",
-      (dir / "fit" / "checkpoints" / "last.pt").string(), (dir / "predictions").string()));
+      "--trainer.callbacks[0].init_args.write_interval=batch_and_epoch --trainer.default_root_dir={}",
+      (dir / "fit" / "checkpoints" / "last.pt").string(), (dir / "predictions").string(), (dir / "predict").string()));
   INFO(predict.output);
   REQUIRE(predict.exit_code == 0);
   const Result collect = run_cli(fmt::format("collect --input {} --output {}", (dir / "predictions").string(),

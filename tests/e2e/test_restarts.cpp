@@ -45,8 +45,11 @@ TEST_CASE("a rank killed mid-fit: launch --max_restarts starts the ranks again f
   INFO(whole.output);
   REQUIRE(whole.exit_code == 0);
 
+  // The run's report follows it through the restart.
   const Result restarted = launch_and_kill_rank_1(
-      fmt::format("launch --nproc 2 --max_restarts 1 {} --trainer.default_root_dir={}", fit, (dir / "two").string()),
+      fmt::format("launch --nproc 2 --max_restarts 1 {} --trainer.default_root_dir={} "
+                  "--trainer.callbacks='[{{plugin: run_report}}]'",
+                  fit, (dir / "two").string()),
       fmt::format("grep -q 'epoch 5 done' {}", (dir / "log").string()), dir / "log");
   INFO(restarted.output);
   REQUIRE(restarted.output.find("killed rank 1\n") != std::string::npos);
@@ -58,6 +61,10 @@ TEST_CASE("a rank killed mid-fit: launch --max_restarts starts the ranks again f
         std::string::npos);
   CHECK(restarted.output.find("epoch 99 done") != std::string::npos);
   check_same_trained_weights(dir, "one", "two", 0);
+  const std::string page = minitrain::testing::read_file(dir / "two" / "report.html");
+  CHECK(page.find("<dt>Restarts</dt><dd>1</dd>") != std::string::npos);
+  CHECK(page.find("<span class=\"status finished\">finished</span>") != std::string::npos);
+  CHECK(page.find("data-name=\"train_loss\" data-points=\"100\"") != std::string::npos);  // epochs done again counted once
 }
 
 TEST_CASE("a rank killed mid-predict: launch --max_restarts starts the ranks again, the writer keeps what was complete, and "
@@ -70,9 +77,9 @@ TEST_CASE("a rank killed mid-predict: launch --max_restarts starts the ranks aga
       MINITRAIN_PYTHON, kFasta.string(), (dir / "many.fa").string()));
   REQUIRE(fasta.exit_code == 0);
   const std::string predict = fmt::format(
-      "predict --config configs/predict.yaml --ckpt_path=null --data.predict.fasta={} "
+      "predict --config configs/predict.yaml --ckpt_path=null --data.predict.fasta={} --trainer.default_root_dir={} "
       "--trainer.callbacks[0].init_args.overwrite=false --trainer.callbacks[0].init_args.output_dir=",
-      (dir / "many.fa").string());
+      (dir / "many.fa").string(), (dir / "runs").string());
   const Result whole = run_cli(fmt::format("launch --nproc 2 {}{}", predict, (dir / "whole").string()));
   INFO(whole.output);
   REQUIRE(whole.exit_code == 0);
