@@ -92,8 +92,10 @@ std::string fit_sections(const RunRecord& record) {
   Chart losses{"fit-loss-epoch", "Loss per epoch", "epoch", "loss", {}, {}};
   for (const char* name : {"train_loss", "val_loss"})
     if (metrics.count(name)) losses.series.push_back(epoch_series(record, name));
-  if (const CheckpointRecord* best = best_checkpoint(record)) losses.markers.push_back({static_cast<double>(best->epoch), "best checkpoint"});
-  if (const EarlyStoppingRecord* stop = early_stop(record)) losses.markers.push_back({static_cast<double>(stop->epoch), "early stop"});
+  if (const CheckpointRecord* best = best_checkpoint(record))
+    losses.markers.push_back({static_cast<double>(best->epoch), "best checkpoint"});
+  if (const EarlyStoppingRecord* stop = early_stop(record))
+    losses.markers.push_back({static_cast<double>(stop->epoch), "early stop"});
 
   Chart step_loss{"fit-loss-step", "Training loss per logged step (rank 0's batch)", "step", "loss", {{"train_loss_step", {}}}, {}};
   Chart lr{"fit-lr", "Learning rate per logged step", "step", "learning rate", {{"lr", {}}}, {}};
@@ -130,7 +132,8 @@ std::string fit_sections(const RunRecord& record) {
     std::vector<std::vector<std::string>> rows;
     for (const EarlyStoppingRecord& e : record.early_stopping)
       rows.push_back({std::to_string(e.epoch), escape_html(e.monitor) + " " + format_number(e.value), format_number(e.best),
-                      fmt::format("{} of {}", e.wait, e.patience), e.stop_reason.empty() ? "go on" : "stop: " + escape_html(e.stop_reason)});
+                      fmt::format("{} of {}", e.wait, e.patience),
+                      e.stop_reason.empty() ? "go on" : "stop: " + escape_html(e.stop_reason)});
     html += "<h3>Early stopping</h3>\n" +
             html_table("early-stopping", {"epoch", "value", "best so far", "without improvement", "decision"}, rows);
   }

@@ -64,13 +64,12 @@ std::string manifest_section(const Manifest& manifest) {
 
 }  // namespace
 
-SummaryRows predict_summary(const RunRecord& record, const std::optional<Manifest>& manifest) {
+SummaryRows predict_summary(const RunRecord& record, const Manifest* manifest) {
   SummaryRows rows;
   const std::int64_t rows_rank0 = record.predict.empty() ? 0 : record.predict.back().rows;
   const double seconds = record.predict.empty() ? 0 : record.predict.back().time - start_time(record);
-  rows.emplace_back("Rows predicted (rank 0)", fmt::format("{} in {} batches{}", rows_rank0, record.predict.size(),
-                                                           seconds > 0 ? fmt::format(", {} rows/s", format_number(std::round(rows_rank0 / seconds)))
-                                                                       : ""));
+  const std::string rate = seconds > 0 ? fmt::format(", {} rows/s", format_number(std::round(rows_rank0 / seconds))) : "";
+  rows.emplace_back("Rows predicted (rank 0)", fmt::format("{} in {} batches{}", rows_rank0, record.predict.size(), rate));
   if (const WriterRecord* writer = last_writer(record)) {
     rows.emplace_back("Written (rank 0)", fmt::format("{} file(s), {} rows, {}", writer->files, writer->rows,
                                                       format_bytes(static_cast<double>(writer->bytes))));
@@ -86,7 +85,7 @@ SummaryRows predict_summary(const RunRecord& record, const std::optional<Manifes
   return rows;
 }
 
-std::string predict_sections(const RunRecord& record, const std::optional<Manifest>& manifest) {
+std::string predict_sections(const RunRecord& record, const Manifest* manifest) {
   const double start = start_time(record);
   Chart rows{"predict-rows", "Rows predicted over time (rank 0)", "seconds", "rows", {{"rows", {}}}, {}};
   Chart rate{"predict-rows-per-s", "Rows per second, batch by batch (rank 0)", "seconds", "rows/s", {{"rows/s", {}}}, {}};

@@ -2,10 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <ctime>
 
 #include "minitrain/io/atomic_file.hpp"
+#include "minitrain/io/prediction_manifest.hpp"
 #include "minitrain/report/report_sections.hpp"
 #include "minitrain/report/svg_chart.hpp"
 
@@ -67,12 +69,23 @@ document.querySelectorAll('figure.chart').forEach(function (figure) {
 )";
 
 std::string utc_time(double unix_seconds) {
+  if (!(std::abs(unix_seconds) < 1e15)) return "?";  // not a time a run had
   const std::time_t seconds = static_cast<std::time_t>(unix_seconds);
   std::tm tm{};
   ::gmtime_r(&seconds, &tm);
   char text[32];
   std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", &tm);
   return text;
+}
+
+// When the record last heard of the run.
+double latest_time(const RunRecord& record) {
+  double latest = record.starts.back().time;
+  if (!record.steps.empty()) latest = std::max(latest, record.steps.rbegin()->second.time);
+  if (!record.epochs.empty()) latest = std::max(latest, record.epochs.rbegin()->second.time);
+  if (!record.predict.empty()) latest = std::max(latest, record.predict.back().time);
+  if (!record.writer.empty()) latest = std::max(latest, record.writer.back().time);
+  return record.end ? record.end->time : latest;
 }
 
 std::string status_of(const RunRecord& record) {
@@ -102,6 +115,7 @@ std::string html_table(const std::string& css_class, const std::vector<std::stri
 }
 
 std::string format_seconds(double seconds) {
+  if (!(std::abs(seconds) < 1e15)) return fmt::format("{} s", seconds);
   if (seconds < 60) return fmt::format("{:.2f} s", seconds);
   const auto whole = static_cast<std::int64_t>(std::round(seconds));
   if (whole < 3600) return fmt::format("{} min {:02} s", whole / 60, whole % 60);
@@ -115,15 +129,11 @@ std::string format_bytes(double bytes) {
   return fmt::format("{:.2f} GB", bytes / 1e9);
 }
 
-std::string render_report_page(const RunRecord& record, const std::optional<Manifest>& manifest,
-                               const ReportPageOptions& options) {
+std::string render_report_page(const RunRecord& record, const Manifest* manifest, const ReportPageOptions& options) {
   const RunStart& first = record.starts.front();
   const RunStart& last = record.starts.back();
   const std::string status = status_of(record);
-  const double latest = record.end ? record.end->time
-                        : !record.predict.empty() ? record.predict.back().time
-                        : !record.epochs.empty()  ? record.epochs.rbegin()->second.time
-                                                  : last.time;
+  const double latest = latest_time(record);
   SummaryRows rows{{"Status", fmt::format("<span class=\"status {0}\">{0}</span>{1}", status,
                                           record.end && !record.end->message.empty() ? ": " + escape_html(record.end->message)
                                           : record.end ? "" : " (or stopped without a word; the page reloads while it runs)")},
@@ -157,7 +167,7 @@ void write_report_page(const RunRecord& record, const std::filesystem::path& out
   std::optional<Manifest> manifest;
   if (!record.writer.empty() && record.writer.back().done) manifest = read_manifest(record.writer.back().output_dir);
   if (output.has_parent_path()) std::filesystem::create_directories(output.parent_path());
-  write_file_atomically(output, render_report_page(record, manifest, options));
+  write_file_atomically(output, render_report_page(record, manifest ? &*manifest : nullptr, options));
 }
 
 }  // namespace minitrain

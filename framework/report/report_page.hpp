@@ -5,13 +5,13 @@
 // pointer), and a Content-Security-Policy forbids fetching anything, so it
 // opens offline and reads the same with JavaScript off.
 #include <filesystem>
-#include <optional>
 #include <string>
 
-#include "minitrain/io/prediction_manifest.hpp"
 #include "minitrain/report/run_record.hpp"
 
 namespace minitrain {
+
+struct Manifest;  // minitrain/io/prediction_manifest.hpp
 
 inline constexpr const char* kReportPageName = "report.html";
 
@@ -20,8 +20,8 @@ struct ReportPageOptions {
   std::string source;          // where the record came from, for the title
 };
 
-std::string render_report_page(const RunRecord& record, const std::optional<Manifest>& manifest,
-                               const ReportPageOptions& options);
+// `manifest`: the prediction writer's, once it is written (nullptr: none).
+std::string render_report_page(const RunRecord& record, const Manifest* manifest, const ReportPageOptions& options);
 
 // Renders the page, with the manifest of the writer's output_dir once it
 // exists, and writes it to `output` atomically.

@@ -2,7 +2,6 @@
 // The parts of a report page that depend on the stage: a fit's curves and
 // decisions, a predict's progress and its output. Each returns HTML: a summary
 // list's rows, then sections of charts and tables.
-#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,8 +16,8 @@ using SummaryRows = std::vector<std::pair<std::string, std::string>>;  // (what,
 SummaryRows fit_summary(const RunRecord& record);
 std::string fit_sections(const RunRecord& record);
 
-SummaryRows predict_summary(const RunRecord& record, const std::optional<Manifest>& manifest);
-std::string predict_sections(const RunRecord& record, const std::optional<Manifest>& manifest);
+SummaryRows predict_summary(const RunRecord& record, const Manifest* manifest);
+std::string predict_sections(const RunRecord& record, const Manifest* manifest);
 
 // An HTML table: a header row, then the rows (cells already HTML).
 std::string html_table(const std::string& css_class, const std::vector<std::string>& header,

@@ -28,6 +28,12 @@ double number_of(const Json& value) {
   if (value.is_string()) return std::stod(value.get<std::string>());
   return value.get<double>();
 }
+// A count or an index: a number written as one (1e300 is not, and would not fit).
+std::int64_t integer(const Json& j, const char* key) {
+  const Json& value = j.at(key);
+  if (!value.is_number_integer()) throw std::invalid_argument(fmt::format("\"{}\" is not an integer", key));
+  return value.get<std::int64_t>();
+}
 
 Json to_json(const RunStart& s) {
   return {{"record", "start"}, {"time", s.time},         {"stage", s.stage},     {"world_size", s.world_size},
@@ -73,31 +79,32 @@ void apply_json(RunRecord& r, const Json& j) {
   const std::string kind = j.at("record").get<std::string>();
   const double time = j.at("time").get<double>();
   if (kind == "start") {
-    apply(r, RunStart{time, j.at("stage").get<std::string>(), j.at("world_size").get<int>(), j.at("restart").get<int>(),
-                      j.at("job").get<std::string>(), j.at("runtime").get<std::string>(), j.at("model").get<std::string>()});
+    apply(r, RunStart{time, j.at("stage").get<std::string>(), static_cast<int>(integer(j, "world_size")),
+                      static_cast<int>(integer(j, "restart")), j.at("job").get<std::string>(),
+                      j.at("runtime").get<std::string>(), j.at("model").get<std::string>()});
   } else if (kind == "step") {
-    apply(r, StepRecord{time, j.at("epoch").get<std::int64_t>(), j.at("step").get<std::int64_t>(), number_of(j.at("loss")),
+    apply(r, StepRecord{time, integer(j, "epoch"), integer(j, "step"), number_of(j.at("loss")),
                         j.at("lr").get<double>()});
   } else if (kind == "epoch") {
-    EpochRecord e{time, j.at("epoch").get<std::int64_t>(), j.at("step").get<std::int64_t>(), j.at("train_seconds").get<double>(),
-                  j.at("batches").get<std::int64_t>(), j.at("samples").get<std::int64_t>(), {}};
+    EpochRecord e{time, integer(j, "epoch"), integer(j, "step"), j.at("train_seconds").get<double>(),
+                  integer(j, "batches"), integer(j, "samples"), {}};
     for (const auto& [name, value] : j.at("metrics").items()) e.metrics[name] = number_of(value);
     apply(r, e);
   } else if (kind == "checkpoint") {
     const Json& score = j.at("score");
-    apply(r, CheckpointRecord{time, j.at("epoch").get<std::int64_t>(), j.at("step").get<std::int64_t>(),
+    apply(r, CheckpointRecord{time, integer(j, "epoch"), integer(j, "step"),
                               j.at("path").get<std::string>(), j.at("monitor").get<std::string>(),
                               score.is_null() ? std::nullopt : std::optional<double>(number_of(score)),
                               j.at("best_path").get<std::string>()});
   } else if (kind == "early_stopping") {
-    apply(r, EarlyStoppingRecord{time, j.at("epoch").get<std::int64_t>(), j.at("monitor").get<std::string>(),
-                                 number_of(j.at("value")), number_of(j.at("best")), j.at("wait").get<std::int64_t>(),
-                                 j.at("patience").get<std::int64_t>(), j.at("stop_reason").get<std::string>()});
+    apply(r, EarlyStoppingRecord{time, integer(j, "epoch"), j.at("monitor").get<std::string>(),
+                                 number_of(j.at("value")), number_of(j.at("best")), integer(j, "wait"),
+                                 integer(j, "patience"), j.at("stop_reason").get<std::string>()});
   } else if (kind == "predict") {
-    apply(r, PredictRecord{time, j.at("batch").get<std::int64_t>(), j.at("rows").get<std::int64_t>()});
+    apply(r, PredictRecord{time, integer(j, "batch"), integer(j, "rows")});
   } else if (kind == "writer") {
-    apply(r, WriterRecord{time, j.at("output_dir").get<std::string>(), j.at("files").get<std::int64_t>(),
-                          j.at("rows").get<std::int64_t>(), j.at("bytes").get<std::int64_t>(),
+    apply(r, WriterRecord{time, j.at("output_dir").get<std::string>(), integer(j, "files"),
+                          integer(j, "rows"), integer(j, "bytes"),
                           j.at("waited_seconds").get<double>(), j.at("done").get<bool>()});
   } else if (kind == "end") {
     apply(r, RunEnd{time, j.at("status").get<std::string>(), j.at("message").get<std::string>()});

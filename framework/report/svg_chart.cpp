@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <limits>
 
@@ -75,6 +75,8 @@ std::string format_number(double value) {
 
 std::vector<double> nice_ticks(double low, double high, int most) {
   if (!(high > low) || most < 2) return {low};
+  // A span beyond doubles (1e308 apart) or too fine to step through: its ends will do.
+  if (!std::isfinite(high - low) || std::max(std::abs(low), std::abs(high)) / (high - low) > 1e12) return {low, high};
   const double rough = (high - low) / (most - 1);
   const double power = std::pow(10, std::floor(std::log10(rough)));
   double step = power * 10;
@@ -84,8 +86,9 @@ std::vector<double> nice_ticks(double low, double high, int most) {
       break;
     }
   std::vector<double> ticks;
-  for (auto k = static_cast<std::int64_t>(std::ceil(low / step - 1e-9)); k * step <= high + step * 1e-9; ++k)
-    ticks.push_back(std::stod(fmt::format("{:.12g}", static_cast<double>(k) * step)));  // 0.6, not 0.6000000000000001
+  const double first = std::ceil(low / step - 1e-9);
+  for (int k = 0; k <= most && (first + k) * step <= high + step * 1e-9; ++k)
+    ticks.push_back(std::strtod(fmt::format("{:.12g}", (first + k) * step).c_str(), nullptr));  // 0.6, not 0.6000000000000001
   return ticks;
 }
 
@@ -111,8 +114,9 @@ std::string render_chart(const Chart& chart) {
   auto py = [&](double y) { return kTop + (ys.high - y) / (ys.high - ys.low) * plot_h; };
 
   std::string svg = fmt::format(
-      "<figure class=\"chart\" id=\"{0}\" data-x-label=\"{4}\">\n<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {1} {2}\" width=\"{1}\" "
-      "height=\"{2}\" role=\"img\" aria-labelledby=\"{0}-title\">\n<title id=\"{0}-title\">{3}</title>\n",
+      "<figure class=\"chart\" id=\"{0}\" data-x-label=\"{4}\">\n"
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {1} {2}\" width=\"{1}\" height=\"{2}\" role=\"img\" "
+      "aria-labelledby=\"{0}-title\">\n<title id=\"{0}-title\">{3}</title>\n",
       escape_html(chart.id), kWidth, kHeight, escape_html(chart.title), escape_html(chart.x_label));
   const std::vector<double> x_ticks = nice_ticks(xs.low, xs.high, 8), y_ticks = nice_ticks(ys.low, ys.high, 6);
   svg += fmt::format("<g class=\"axis x\" data-ticks=\"{}\">\n<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\"/>\n", x_ticks.size(),

@@ -95,6 +95,9 @@ void RunReport::connect(Events& events) {
 
 void RunReport::start(const Setup& setup, const RunControl& control) {
   world_size_ = setup.world_size;
+  last_step_ = -1;
+  predicted_rows_ = 0;
+  last_writer_.reset();
   if (setup.global_rank != 0 || setup.stage == Stage::validate) return;  // the ranks see the same run; one records it
   if (dir_.empty()) {
     dir_ = setup.default_root_dir;

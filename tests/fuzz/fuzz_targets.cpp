@@ -14,6 +14,8 @@
 #include "minitrain/base/diagnostics.hpp"
 #include "minitrain/base/error.hpp"
 #include "minitrain/io/torch_archive.hpp"
+#include "minitrain/report/report_page.hpp"
+#include "minitrain/report/run_record.hpp"
 
 namespace minitrain::fuzzing {
 
@@ -77,6 +79,16 @@ void prediction_file(std::span<const std::uint8_t> data) {
   }
   try {
     collect_predictions(dir, dir / "collected.pt");
+  } catch (const Error&) {  // the expected answer to bad input
+  }
+  fs::remove_all(dir);
+}
+
+void run_record(std::span<const std::uint8_t> data) {
+  const fs::path dir = scratch("record");
+  write_bytes(dir / kRunRecordName, data);
+  try {
+    (void)render_report_page(read_run_record(dir), nullptr, {10, "fuzz"});
   } catch (const Error&) {  // the expected answer to bad input
   }
   fs::remove_all(dir);

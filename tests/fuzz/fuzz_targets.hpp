@@ -23,4 +23,8 @@ void job_config(std::span<const std::uint8_t> data);
 // header reader and the unpadded outputs' offsets check.
 void prediction_file(std::span<const std::uint8_t> data);
 
+// The bytes are a run record (run.jsonl) for `minitrain report`: read, then
+// drawn as the report page.
+void run_record(std::span<const std::uint8_t> data);
+
 }  // namespace minitrain::fuzzing

@@ -46,3 +46,7 @@ TEST_CASE("the job-config fuzz target's seeds and regressions load or fail with 
 TEST_CASE("the prediction-file fuzz target's seeds and regressions collect or fail with a minitrain error") {
   CHECK(replay("prediction_file", minitrain::fuzzing::prediction_file) >= 4);
 }
+
+TEST_CASE("the run-record fuzz target's seeds and regressions draw a page or fail with a minitrain error") {
+  CHECK(replay("run_record", minitrain::fuzzing::run_record) >= 2);
+}

@@ -1,6 +1,7 @@
 #include <regex>
 #include <string>
 
+#include "minitrain/io/prediction_manifest.hpp"
 #include "minitrain/report/report_page.hpp"
 #include "test_support.hpp"
 
@@ -18,7 +19,8 @@ RunRecord a_fit(int epochs) {
   r.starts.push_back({1000.0, "fit", 2, 0, "trainer:\n  max_epochs: 3\n", "minitrain 0.1.0 | LibTorch 2.6.0", "protein_encoder"});
   for (int e = 0; e < epochs; ++e) {
     for (int s = 1; s <= 4; ++s) r.steps[e * 4 + s] = {1000.0 + e + s * 0.2, e, e * 4 + s, 3.0 - e * 0.3 - s * 0.01, 0.001 * s};
-    r.epochs[e] = {1001.0 + e, e, e * 4 + 4, 0.8, 4, 32, {{"train_loss", 3.0 - e * 0.3}, {"val_loss", 2.9 - e * 0.2}, {"val_accuracy", 0.2 + e * 0.1}}};
+    r.epochs[e] = {1001.0 + e, e, e * 4 + 4, 0.8, 4, 32,
+                   {{"train_loss", 3.0 - e * 0.3}, {"val_loss", 2.9 - e * 0.2}, {"val_accuracy", 0.2 + e * 0.1}}};
     r.checkpoints.push_back({1001.1 + e, e, e * 4 + 4, "best/epoch=" + std::to_string(e) + ".pt", "val_loss", 2.9 - e * 0.2,
                              "best/epoch=" + std::to_string(e) + ".pt"});
   }
@@ -38,8 +40,9 @@ std::size_t count(const std::string& text, const std::string& what) {
 TEST_CASE("a fit's page has every chart, its decisions and the job, and nothing to fetch") {
   RunRecord record = a_fit(3);
   record.end = RunEnd{1004.5, "finished", "early_stopping: val_loss has not improved"};
-  const std::string page = render_report_page(record, std::nullopt, {10, "runs/x"});
-  for (const char* chart : {"fit-loss-epoch", "fit-loss-step", "fit-metric-val_accuracy", "fit-lr", "fit-samples-per-s", "fit-batches-per-s"})
+  const std::string page = render_report_page(record, nullptr, {10, "runs/x"});
+  for (const char* chart :
+       {"fit-loss-epoch", "fit-loss-step", "fit-metric-val_accuracy", "fit-lr", "fit-samples-per-s", "fit-batches-per-s"})
     CHECK_MESSAGE(page.find(std::string("<figure class=\"chart\" id=\"") + chart + "\"") != std::string::npos, chart);
   CHECK(count(page, "<figure class=\"chart\"") == 6);
   CHECK(page.find("data-name=\"train_loss\" data-points=\"3\"") != std::string::npos);
@@ -64,15 +67,15 @@ TEST_CASE("a fit's page has every chart, its decisions and the job, and nothing 
 
 TEST_CASE("a page of a run still going reloads itself; one that failed says why") {
   RunRecord record = a_fit(1);
-  const std::string running = render_report_page(record, std::nullopt, {10, ""});
+  const std::string running = render_report_page(record, nullptr, {10, ""});
   CHECK(running.find("<meta http-equiv=\"refresh\" content=\"10\">") != std::string::npos);
   CHECK(running.find("<span class=\"status running\">running</span>") != std::string::npos);
   CHECK(running.find("<dt>Wall time</dt><dd>1.00 s so far</dd>") != std::string::npos);
-  CHECK(render_report_page(record, std::nullopt, {0, ""}).find("http-equiv=\"refresh\"") == std::string::npos);
+  CHECK(render_report_page(record, nullptr, {0, ""}).find("http-equiv=\"refresh\"") == std::string::npos);
 
   record.end = RunEnd{1002, "failed", "the loss is <inf>"};
   record.starts.push_back({1001.5, "fit", 2, 1, "", "", "protein_encoder"});
-  const std::string failed = render_report_page(record, std::nullopt, {10, ""});
+  const std::string failed = render_report_page(record, nullptr, {10, ""});
   CHECK(failed.find("<span class=\"status failed\">failed</span>: the loss is &lt;inf&gt;") != std::string::npos);
   CHECK(failed.find("<dt>Restarts</dt><dd>1</dd>") != std::string::npos);
 }
@@ -91,7 +94,7 @@ TEST_CASE("a predict's page shows rows and their rate over time, the writer's wo
     for (int b = 0; b < 2; ++b)
       manifest.files.push_back(ManifestFile{"f", "batch", rank, {b}, std::vector<std::int64_t>(8 + rank, 0),
                                             {{"embeddings", {8 + rank, 64}, "float32"}, {"batch_idx", {1}, "int64"}}, 1000, 0, {}});
-  const std::string page = render_report_page(record, manifest, {});
+  const std::string page = render_report_page(record, &manifest, {});
   for (const char* chart : {"predict-rows", "predict-rows-per-s", "predict-written", "predict-writer-wait"})
     CHECK_MESSAGE(page.find(std::string("id=\"") + chart + "\"") != std::string::npos, chart);
   CHECK(page.find("data-name=\"rows\" data-points=\"4\" data-values=\"0.5,8 1,16 1.5,24 2,32\"") != std::string::npos);
@@ -105,7 +108,7 @@ TEST_CASE("a predict's page shows rows and their rate over time, the writer's wo
   CHECK(page.find("<td>[1]</td>") != std::string::npos);  // batch_idx has no row per sample
 
   record.writer.back().done = false;
-  CHECK(render_report_page(record, std::nullopt, {}).find("No manifest.json yet") != std::string::npos);
+  CHECK(render_report_page(record, nullptr, {}).find("No manifest.json yet") != std::string::npos);
 }
 
 TEST_CASE("write_report_page writes the page whole, with the manifest of the writer's output once it is done") {

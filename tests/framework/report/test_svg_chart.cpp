@@ -44,8 +44,8 @@ TEST_CASE("format_number is short and exact enough to read") {
 }
 
 TEST_CASE("a chart draws its axes, a line and a dot with a tooltip per point, and markers") {
-  Chart chart{"loss", "Loss per epoch", "epoch", "loss", {{"train_loss", {{0, 3.2}, {1, 2.9}, {2, 2.5}}}, {"val_loss", {{0, 3.0}, {2, 2.6}}}},
-              {{2, "best checkpoint"}}};
+  Chart chart{"loss", "Loss per epoch", "epoch", "loss",
+              {{"train_loss", {{0, 3.2}, {1, 2.9}, {2, 2.5}}}, {"val_loss", {{0, 3.0}, {2, 2.6}}}}, {{2, "best checkpoint"}}};
   const std::string svg = render_chart(chart);
   CHECK(svg.find("<figure class=\"chart\" id=\"loss\" data-x-label=\"epoch\">") == 0);
   CHECK(count(svg, "<g class=\"axis x\"") == 1);
