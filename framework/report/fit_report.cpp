@@ -71,8 +71,9 @@ SummaryRows fit_summary(const RunRecord& record) {
   } else {
     rows.emplace_back("Epochs", "none finished yet");
   }
+  // Without a monitor, model_checkpoint keeps the latest: "best" would say what it did not weigh.
   if (const CheckpointRecord* best = best_checkpoint(record))
-    rows.emplace_back("Best checkpoint",
+    rows.emplace_back(best->score ? "Best checkpoint" : "Latest checkpoint",
                       fmt::format("<code>{}</code>, epoch {}{}", escape_html(best->path), best->epoch,
                                   best->score ? fmt::format(" ({} {})", escape_html(best->monitor), format_number(*best->score))
                                               : ""));
@@ -92,7 +93,7 @@ std::string fit_sections(const RunRecord& record) {
   Chart losses{"fit-loss-epoch", "Loss per epoch", "epoch", "loss", {}, {}};
   for (const char* name : {"train_loss", "val_loss"})
     if (metrics.count(name)) losses.series.push_back(epoch_series(record, name));
-  if (const CheckpointRecord* best = best_checkpoint(record))
+  if (const CheckpointRecord* best = best_checkpoint(record); best && best->score)
     losses.markers.push_back({static_cast<double>(best->epoch), "best checkpoint"});
   if (const EarlyStoppingRecord* stop = early_stop(record))
     losses.markers.push_back({static_cast<double>(stop->epoch), "early stop"});
@@ -125,7 +126,7 @@ std::string fit_sections(const RunRecord& record) {
     for (const CheckpointRecord& c : record.checkpoints)
       rows.push_back({std::to_string(c.epoch), std::to_string(c.step), "<code>" + escape_html(c.path) + "</code>",
                       c.score ? escape_html(c.monitor) + " " + format_number(*c.score) : "",
-                      best && &c == best ? "best" : ""});
+                      best && &c == best ? (c.score ? "best" : "latest") : ""});
     html += "<h3>Checkpoints saved</h3>\n" + html_table("checkpoints", {"epoch", "step", "file", "score", ""}, rows);
   }
   if (!record.early_stopping.empty()) {

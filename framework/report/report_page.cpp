@@ -132,11 +132,13 @@ std::string format_bytes(double bytes) {
 std::string render_report_page(const RunRecord& record, const Manifest* manifest, const ReportPageOptions& options) {
   const RunStart& first = record.starts.front();
   const RunStart& last = record.starts.back();
-  const std::string status = status_of(record);
+  const std::string status = escape_html(status_of(record));
+  const char* still_going = options.refresh_seconds > 0 ? " (or stopped without a word; the page reloads while it runs)"
+                                                        : " (or stopped without a word)";
   const double latest = latest_time(record);
   SummaryRows rows{{"Status", fmt::format("<span class=\"status {0}\">{0}</span>{1}", status,
                                           record.end && !record.end->message.empty() ? ": " + escape_html(record.end->message)
-                                          : record.end ? "" : " (or stopped without a word; the page reloads while it runs)")},
+                                          : record.end ? "" : still_going)},
                    {"Started", utc_time(first.time)},
                    {"Wall time", format_seconds(latest - first.time) + (record.end ? "" : " so far")},
                    {"Ranks", std::to_string(last.world_size)},

@@ -69,7 +69,8 @@ TEST_CASE("a page of a run still going reloads itself; one that failed says why"
   RunRecord record = a_fit(1);
   const std::string running = render_report_page(record, nullptr, {10, ""});
   CHECK(running.find("<meta http-equiv=\"refresh\" content=\"10\">") != std::string::npos);
-  CHECK(running.find("<span class=\"status running\">running</span>") != std::string::npos);
+  CHECK(running.find("<span class=\"status running\">running</span> (or stopped without a word; the page reloads while it "
+                     "runs)") != std::string::npos);
   CHECK(running.find("<dt>Wall time</dt><dd>1.00 s so far</dd>") != std::string::npos);
   CHECK(render_report_page(record, nullptr, {0, ""}).find("http-equiv=\"refresh\"") == std::string::npos);
 
@@ -78,6 +79,8 @@ TEST_CASE("a page of a run still going reloads itself; one that failed says why"
   const std::string failed = render_report_page(record, nullptr, {10, ""});
   CHECK(failed.find("<span class=\"status failed\">failed</span>: the loss is &lt;inf&gt;") != std::string::npos);
   CHECK(failed.find("<dt>Restarts</dt><dd>1</dd>") != std::string::npos);
+  record.end->status = "<b>odd\"";  // a record is text from a file: nothing of it reaches the page unescaped
+  CHECK(render_report_page(record, nullptr, {}).find("<span class=\"status &lt;b&gt;odd&quot;\">") != std::string::npos);
 }
 
 TEST_CASE("a predict's page shows rows and their rate over time, the writer's work and wait, and the manifest's summary") {
