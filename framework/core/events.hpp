@@ -151,7 +151,7 @@ struct EarlyStoppingCheck {
 struct WriterProgress {
   std::string output_dir;
   std::int64_t files;  // complete files so far
-  std::int64_t rows;   // rows in complete files
+  std::int64_t rows;   // rows in complete files (batch files' when there are both kinds)
   std::int64_t bytes;  // bytes in complete files
   double waited_s;     // time the loop waited for the writer (a full queue, the final flush)
   bool done;

@@ -14,7 +14,8 @@ namespace minitrain::plugins {
 
 void PredictionWriter::record(ManifestFile file) {
   std::lock_guard lock(manifest_mutex_);
-  rows_recorded_ += static_cast<std::int64_t>(file.indices.size());
+  if (file.kind == "batch" || !write_batches())  // batch and epoch files hold the same rows: counted once
+    rows_recorded_ += static_cast<std::int64_t>(file.indices.size());
   bytes_recorded_ += file.bytes;
   manifest_files_.push_back(std::move(file));
 }

@@ -355,3 +355,24 @@ TEST_CASE("under the Trainer, a failed background write fires the exception even
   CHECK(failures[0].find("predictions__rank_0__batch_1.pt") != std::string::npos);
   CHECK(fs::exists(dir / "p" / "predictions__rank_0__batch_0.pt"));  // finished work is kept
 }
+
+TEST_CASE("the writer announces its progress after every batch and once when done, each row counted once") {
+  TempDir dir;
+  Events events;
+  std::vector<WriterProgress> heard;
+  boost::signals2::scoped_connection listen = events.writer_progress.connect([&](const WriterProgress& p) { heard.push_back(p); });
+  auto writer = writer_on(events, fmt::format("{{output_dir: {}, write_interval: batch_and_epoch}}", (dir / "out").string()));
+  run_predict(events, {{3, 5}, {2, 7}});
+  REQUIRE(heard.size() == 3);  // two batches, then done
+  CHECK_FALSE(heard[1].done);
+  const WriterProgress& last = heard.back();
+  CHECK(last.done);
+  CHECK(last.output_dir == (dir / "out").string());
+  CHECK(last.files == 3);  // two batch files and the epoch file
+  CHECK(last.rows == 5);   // the epoch file holds the batch files' rows again
+  std::int64_t bytes = 0;
+  for (const auto& entry : fs::directory_iterator(dir / "out"))
+    if (entry.path().extension() == ".pt") bytes += static_cast<std::int64_t>(entry.file_size());
+  CHECK(last.bytes == bytes);
+  CHECK(last.waited_s >= 0);
+}
