@@ -41,6 +41,16 @@ inline Result run(const std::string& command) {
 
 inline Result run_cli(const std::string& args) { return run(fmt::format("'{}' {}", kCli, args)); }
 
+// Runs `minitrain ARGS` in the background, its output to `log`, and once `ready` (a shell test) holds,
+// or it has ended, runs `action` (shell, with $P its pid); prints "minitrain exit CODE", then the log.
+inline Result run_cli_then(const std::string& args, const std::string& ready, const std::string& action, const fs::path& log) {
+  return run(fmt::format(
+      "( '{0}' {1} >{2} 2>&1 & P=$!; "
+      "while kill -0 $P 2>/dev/null && ! ( {3} ); do sleep 0.02; done; "
+      "{4}; wait $P; echo \"minitrain exit $?\"; cat {2} )",
+      kCli, args, log.string(), ready, action));
+}
+
 // A predict job on the shipped data with one prediction_writer; `writer_args`
 // is the init_args block, indented for its place.
 inline fs::path predict_job(const minitrain::testing::TempDir& dir, const std::string& writer_args,

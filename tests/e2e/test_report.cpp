@@ -15,18 +15,13 @@
 #include <doctest/doctest.h>
 
 using namespace minitrain::e2e;
+using minitrain::testing::count_of;
 using minitrain::testing::read_file;
 using minitrain::testing::write_file;
 
 namespace {
 
 constexpr int kBrowserMissing = 77;  // check_report_in_browser.py's exit when Chromium is not installed
-
-std::size_t occurrences(const std::string& text, const std::string& what) {
-  std::size_t n = 0;
-  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
 
 // Opens `page` in headless Chromium and checks it; false when the browser is not installed (the test
 // is then skipped with the reason, unless MINITRAIN_REQUIRE_BROWSER is set, as in CI, where it fails).
@@ -81,7 +76,7 @@ TEST_CASE("a fit's and a predict's report pages show every chart with its axes a
   const Result fit = run_cli(fmt::format("fit --config {}", fit_job(dir).string()));
   INFO(fit.output);
   REQUIRE(fit.exit_code == 0);
-  const std::size_t epochs = occurrences(fit.output, " done: train_loss ");
+  const std::size_t epochs = count_of(fit.output, " done: train_loss ");
   const std::size_t steps = epochs * 6;  // 45 sequences in batches of 8
   REQUIRE(epochs >= 3);
   CHECK(fit.output.find(fmt::format("run_report: {}/fit/report.html", dir.path().string())) != std::string::npos);
@@ -122,7 +117,7 @@ data:
   INFO(predicted.output);
   REQUIRE(predicted.exit_code == 0);
   // The writer's progress is recorded as it changes; the charts of it have a point per record.
-  const std::size_t writer_records = occurrences(read_file(dir / "predict_report" / "run.jsonl"), "{\"record\":\"writer\"");
+  const std::size_t writer_records = count_of(read_file(dir / "predict_report" / "run.jsonl"), "{\"record\":\"writer\"");
   CHECK(writer_records >= 2);
   const std::string page = read_file(dir / "predict_report" / "report.html");
   CHECK(page.find("<dt>Manifest</dt><dd>complete: 6 file(s) of 1 rank(s), 45 rows</dd>") != std::string::npos);
@@ -140,14 +135,13 @@ TEST_CASE("a report follows a fit while it runs, and says how it ended: interrup
                                          (dir / "report").string());
   const fs::path page = dir / "report" / "report.html";
   // A long fit, interrupted once the page shows it running with a few epochs done.
-  const Result r = run(fmt::format(
-      "( '{0}' fit --config {1} --trainer.max_epochs=100000 --optimizer.init_args.lr=0.001 --trainer.default_root_dir={2} {3} "
-      ">{2}.log 2>&1 & F=$!; "
-      "while kill -0 $F 2>/dev/null && ! grep -q 'data-name=\"train_loss\" data-points=\"[1-9][0-9]' {4} 2>/dev/null; do sleep 0.05; done; "
-      "cp {4} {2}.running.html; kill -INT $F; wait $F; echo \"fit exit $?\"; cat {2}.log )",
-      kCli, job.string(), (dir / "run").string(), report, page.string()));
+  const Result r = run_cli_then(
+      fmt::format("fit --config {} --trainer.max_epochs=100000 --optimizer.init_args.lr=0.001 --trainer.default_root_dir={} {}",
+                  job.string(), (dir / "run").string(), report),
+      fmt::format("grep -q 'data-name=\"train_loss\" data-points=\"[1-9][0-9]' {} 2>/dev/null", page.string()),
+      fmt::format("cp {} {}; kill -INT $P", page.string(), (dir / "run.running.html").string()), dir / "run.log");
   INFO(r.output);
-  CHECK(r.output.find("fit exit 130") != std::string::npos);
+  CHECK(r.output.find("minitrain exit 130\n") != std::string::npos);
   const std::string running = read_file(dir / "run.running.html");
   CHECK(running.find("<span class=\"status running\">running</span>") != std::string::npos);
   CHECK(running.find("<meta http-equiv=\"refresh\" content=\"1\">") != std::string::npos);
@@ -175,7 +169,7 @@ TEST_CASE("a report that cannot be written is a warning: the run goes on and its
                                        job.string(), (dir / "run").string(), (dir / "report").string()));
   INFO(r.output);
   CHECK(r.exit_code == 0);
-  CHECK(occurrences(r.output, "warning run_report: ") == 1);
+  CHECK(count_of(r.output, "warning run_report: ") == 1);
   CHECK(r.output.find("; the run goes on without its report") != std::string::npos);
   CHECK(fs::exists(dir / "run" / "checkpoints" / "weights.pt"));
 }

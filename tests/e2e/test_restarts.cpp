@@ -15,22 +15,13 @@ using namespace minitrain::e2e;
 
 namespace {
 
-// Runs `minitrain launch ...` in the background and, once `ready` (a shell test) holds, runs `action`
-// (shell, with $L the launcher's pid); prints "launch exit CODE", then the launcher's output.
-Result launch_then(const std::string& launch_args, const std::string& ready, const std::string& action, const fs::path& log) {
-  return run(fmt::format(
-      "( '{0}' {1} >{2} 2>&1 & L=$!; "
-      "while kill -0 $L 2>/dev/null && ! ( {3} ); do sleep 0.02; done; "
-      "{4}; wait $L; echo \"launch exit $?\"; cat {2} )",
-      kCli, launch_args, log.string(), ready, action));
-}
-
-// SIGKILLs the launcher's rank 1 once, as a machine fault would, and says "killed rank 1".
+// Runs `minitrain launch ...` and, once `ready` holds, SIGKILLs the launcher's rank 1 once, as a machine
+// fault would, and says "killed rank 1".
 Result launch_and_kill_rank_1(const std::string& launch_args, const std::string& ready, const fs::path& log) {
-  return launch_then(launch_args, ready,
-                     "for p in $(pgrep -P $L); do tr '\\0' '\\n' </proc/$p/environ | grep -qx RANK=1 && kill -9 $p && "
-                     "echo 'killed rank 1'; done",
-                     log);
+  return run_cli_then(launch_args, ready,
+                      "for p in $(pgrep -P $P); do tr '\\0' '\\n' </proc/$p/environ | grep -qx RANK=1 && kill -9 $p && "
+                      "echo 'killed rank 1'; done",
+                      log);
 }
 
 }  // namespace
@@ -53,7 +44,7 @@ TEST_CASE("a rank killed mid-fit: launch --max_restarts starts the ranks again f
       fmt::format("grep -q 'epoch 5 done' {}", (dir / "log").string()), dir / "log");
   INFO(restarted.output);
   REQUIRE(restarted.output.find("killed rank 1\n") != std::string::npos);
-  CHECK(restarted.output.find("launch exit 0\n") != std::string::npos);
+  CHECK(restarted.output.find("minitrain exit 0\n") != std::string::npos);
   CHECK(restarted.output.find("warning rank 1 was killed by SIGKILL (exit 137); stopping the other ranks") != std::string::npos);
   CHECK(restarted.output.find("warning restart 1 of 1: rank 1 was killed by SIGKILL (exit 137); starting all 2 ranks again "
                               "(fit goes on from its last training checkpoint, checkpoints/last.pt)") != std::string::npos);
@@ -89,7 +80,7 @@ TEST_CASE("a rank killed mid-predict: launch --max_restarts starts the ranks aga
       fmt::format("test -e {}", (dir / "restarted" / "predictions__rank_1__batch_20.pt").string()), dir / "log");
   INFO(restarted.output);
   REQUIRE(restarted.output.find("killed rank 1\n") != std::string::npos);
-  CHECK(restarted.output.find("launch exit 0\n") != std::string::npos);
+  CHECK(restarted.output.find("minitrain exit 0\n") != std::string::npos);
   CHECK(restarted.output.find("warning restart 1 of 2: rank 1 was killed by SIGKILL (exit 137); starting all 2 ranks again "
                               "(a prediction_writer keeps the complete files written so far)") != std::string::npos);
   CHECK(restarted.output.find("prediction_writer: restart 1: keeping the complete files of the attempt that failed") !=
@@ -140,12 +131,12 @@ TEST_CASE("a SIGINT to the launcher stops every rank at a batch boundary and is 
   TempDir dir;
   const fs::path job = linear_job(dir);
   const fs::path log = dir / "log";
-  const Result r = launch_then(fmt::format("launch --nproc 2 --max_restarts 2 fit --config {} --data.batch_size=4 "
+  const Result r = run_cli_then(fmt::format("launch --nproc 2 --max_restarts 2 fit --config {} --data.batch_size=4 "
                                            "--trainer.max_epochs=100000 --optimizer.init_args.lr=0.001 --trainer.default_root_dir={}",
                                            job.string(), (dir / "run").string()),
-                               fmt::format("grep -q 'epoch 1 done' {}", log.string()), "kill -INT $L", log);
+                               fmt::format("grep -q 'epoch 1 done' {}", log.string()), "kill -INT $P", log);
   INFO(r.output);
-  CHECK(r.output.find("launch exit 130\n") != std::string::npos);
+  CHECK(r.output.find("minitrain exit 130\n") != std::string::npos);
   CHECK(r.output.find("minitrain: interrupted by SIGINT (signal 2): stopped at a batch boundary") != std::string::npos);
   CHECK(r.output.find("restart 1 of 2") == std::string::npos);
   // A rank waiting in a collective for one that already stopped was asked to stop too: no rank reports a failure.

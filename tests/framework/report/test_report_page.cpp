@@ -8,6 +8,7 @@
 #include "doctest_torch.hpp"
 
 using namespace minitrain;
+using minitrain::testing::count_of;
 using minitrain::testing::read_file;
 using minitrain::testing::TempDir;
 namespace fs = std::filesystem;
@@ -29,12 +30,6 @@ RunRecord a_fit(int epochs) {
   return r;
 }
 
-std::size_t count(const std::string& text, const std::string& what) {
-  std::size_t n = 0;
-  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
-
 }  // namespace
 
 TEST_CASE("a fit's page has every chart, its decisions and the job, and nothing to fetch") {
@@ -44,7 +39,7 @@ TEST_CASE("a fit's page has every chart, its decisions and the job, and nothing 
   for (const char* chart :
        {"fit-loss-epoch", "fit-loss-step", "fit-metric-val_accuracy", "fit-lr", "fit-samples-per-s", "fit-batches-per-s"})
     CHECK_MESSAGE(page.find(std::string("<figure class=\"chart\" id=\"") + chart + "\"") != std::string::npos, chart);
-  CHECK(count(page, "<figure class=\"chart\"") == 6);
+  CHECK(count_of(page, "<figure class=\"chart\"") == 6);
   CHECK(page.find("data-name=\"train_loss\" data-points=\"3\"") != std::string::npos);
   CHECK(page.find("data-name=\"train_loss_step\" data-points=\"12\"") != std::string::npos);
   CHECK(page.find("data-name=\"lr\" data-points=\"12\"") != std::string::npos);

@@ -3,18 +3,14 @@
 #include <string>
 
 #include "minitrain/report/svg_chart.hpp"
+#include "test_support.hpp"
 
 #include "doctest_torch.hpp"
 
 using namespace minitrain;
+using minitrain::testing::count_of;
 
 namespace {
-
-std::size_t count(const std::string& text, const std::string& what) {
-  std::size_t n = 0;
-  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
 
 // The polyline's points attribute of the first series.
 std::string polyline_of(const std::string& svg) {
@@ -48,14 +44,14 @@ TEST_CASE("a chart draws its axes, a line and a dot with a tooltip per point, an
               {{"train_loss", {{0, 3.2}, {1, 2.9}, {2, 2.5}}}, {"val_loss", {{0, 3.0}, {2, 2.6}}}}, {{2, "best checkpoint"}}};
   const std::string svg = render_chart(chart);
   CHECK(svg.find("<figure class=\"chart\" id=\"loss\" data-x-label=\"epoch\">") == 0);
-  CHECK(count(svg, "<g class=\"axis x\"") == 1);
-  CHECK(count(svg, "<g class=\"axis y\"") == 1);
+  CHECK(count_of(svg, "<g class=\"axis x\"") == 1);
+  CHECK(count_of(svg, "<g class=\"axis y\"") == 1);
   CHECK(svg.find("<text class=\"label\" x=\"347\" y=\"272\" text-anchor=\"middle\">epoch</text>") != std::string::npos);
   CHECK(svg.find("data-name=\"train_loss\" data-points=\"3\" data-values=\"0,3.2 1,2.9 2,2.5\"") != std::string::npos);
   CHECK(svg.find("data-name=\"val_loss\" data-points=\"2\"") != std::string::npos);
-  CHECK(count(svg, "<circle ") == 5);
+  CHECK(count_of(svg, "<circle ") == 5);
   CHECK(svg.find("<title>train_loss: epoch 1, 2.9</title>") != std::string::npos);
-  CHECK(count(svg, "<g class=\"marker\">") == 1);
+  CHECK(count_of(svg, "<g class=\"marker\">") == 1);
   CHECK(svg.find(">best checkpoint</text>") != std::string::npos);
   CHECK(svg.find("no points yet") == std::string::npos);
   // x from 0 to 2 spans the plot, 70 to 624 pixels; y is padded by 5% of its range.
@@ -68,14 +64,14 @@ TEST_CASE("a chart leaves out values that are not finite, thins long series, and
   const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
   const std::string with_gaps = render_chart({"a", "A", "step", "loss", {{"loss", {{0, 1}, {1, nan}, {2, inf}, {3, 0.5}}}}, {}});
   CHECK(with_gaps.find("data-points=\"2\"") != std::string::npos);
-  CHECK(count(polyline_of(with_gaps), ",") == 2);
+  CHECK(count_of(polyline_of(with_gaps), ",") == 2);
 
   ChartSeries many{"lr", {}};
   for (int i = 0; i < 5000; ++i) many.points.emplace_back(i, std::sin(i * 0.01));
   const std::string thinned = render_chart({"b", "B", "step", "lr", {many}, {}});
   CHECK(thinned.find("data-points=\"2000\"") != std::string::npos);
-  CHECK(count(polyline_of(thinned), ",") == 2000);
-  CHECK(count(thinned, "<circle ") == 0);  // too many to tell apart
+  CHECK(count_of(polyline_of(thinned), ",") == 2000);
+  CHECK(count_of(thinned, "<circle ") == 0);  // too many to tell apart
   CHECK(thinned.find("data-values=\"0,0 ") != std::string::npos);
   CHECK(thinned.find(" 4999,") != std::string::npos);  // the last point is kept
 
