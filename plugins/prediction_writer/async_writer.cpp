@@ -42,12 +42,17 @@ AsyncWriter::~AsyncWriter() {
   }
 }
 
+template <class Ready>
+void AsyncWriter::wait_until(std::unique_lock<std::mutex>& lock, Ready ready) {
+  const auto start = std::chrono::steady_clock::now();
+  space_or_idle_.wait(lock, ready);
+  waited_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 void AsyncWriter::submit(std::function<void()> task, std::size_t bytes) {
   {
     std::unique_lock lock(mutex_);
-    const auto start = std::chrono::steady_clock::now();
-    space_or_idle_.wait(lock, [&] { return error_ || pending_bytes_ == 0 || pending_bytes_ + bytes <= max_pending_bytes_; });
-    waited_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    wait_until(lock, [&] { return error_ || pending_bytes_ == 0 || pending_bytes_ + bytes <= max_pending_bytes_; });
     if (error_) {
       std::exception_ptr error = std::exchange(error_, nullptr);
       std::rethrow_exception(error);
@@ -67,9 +72,7 @@ void AsyncWriter::check() {
 void AsyncWriter::drain() {
   {
     std::unique_lock lock(mutex_);
-    const auto start = std::chrono::steady_clock::now();
-    space_or_idle_.wait(lock, [this] { return queue_.empty() && !running_task_; });
-    waited_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    wait_until(lock, [this] { return queue_.empty() && !running_task_; });
   }
   check();
 }

@@ -36,6 +36,9 @@ class AsyncWriter {
 
  private:
   void run();
+  // The loop's thread waits on space_or_idle_ until `ready`, the time counted in waited_seconds_.
+  template <class Ready>
+  void wait_until(std::unique_lock<std::mutex>& lock, Ready ready);
 
   const std::size_t max_pending_bytes_;
   mutable std::mutex mutex_;
