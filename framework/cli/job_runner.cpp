@@ -188,9 +188,9 @@ c10::Device choose_device(const JobConfig& job) {
 }
 
 // Which job and which weights: the resolved job's text, and the file the weights come from.
-RunIdentity identity_of(const JobConfig& job) {
+RunIdentity identity_of(const JobConfig& job, const std::string& job_yaml) {
   RunIdentity identity;
-  identity.job_sha256 = sha256_hex(to_yaml(job));
+  identity.job_sha256 = sha256_hex(job_yaml);
   const ModelKind& kind = *job.model.kind;
   identity.model = kind.name;
   if (job.ckpt_path)
@@ -290,8 +290,8 @@ void run_job(const JobRequest& request) {
       throw PluginError(Diagnostic{checked.spec->where, checked.spec->yaml_path, e.what()}.format());
     }
   }
-  events.control.set_identity([&job] { return identity_of(job); });
   events.control.set_job_yaml(to_yaml(job));
+  events.control.set_identity([&job, &control = events.control] { return identity_of(job, control.job_yaml()); });
   if (communicator)
     events.control.set_gatherer([&communicator](const std::string& text) {
       return communicator->all_gather(text, "gathering every rank's list of files");
