@@ -109,7 +109,9 @@ AttemptOutcome run_attempt(const AttemptSpec& spec) {
     const pid_t pid = start_rank(spec, rank, pipe_ends[1]);
     ::close(pipe_ends[1]);
     ::fcntl(pipe_ends[0], F_SETFL, O_NONBLOCK);
-    ranks[pid] = Rank{rank, pipe_ends[0]};
+    Rank& started = ranks[pid];
+    started.rank = rank;
+    started.stderr_fd = pipe_ends[0];
   }
 
   AttemptOutcome outcome;
